@@ -1,0 +1,1 @@
+"""SQL storage and the use cases that combine it with the scheduling core."""

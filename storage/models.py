@@ -1,0 +1,323 @@
+"""The relational model. Instants are `UTCDateTime`; durations are whole minutes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.db import UTC, UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Role(str, enum.Enum):
+    candidate = "candidate"
+    interviewer = "interviewer"
+    hr = "hr"
+
+
+class InterviewStatus(str, enum.Enum):
+    booked = "booked"
+    cancelled = "cancelled"
+    completed = "completed"
+
+
+class ReminderStatus(str, enum.Enum):
+    pending = "pending"
+    sent = "sent"
+    skipped = "skipped"
+    cancelled = "cancelled"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, validate_strings=True)
+
+
+class Person(Base):
+    """A Slack user (workspace + user id) or an email-only candidate added by HR."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "slack_user_id", name="uq_people_workspace_user"),
+        UniqueConstraint("workspace_id", "email", name="uq_people_workspace_email"),
+        CheckConstraint("slack_user_id IS NOT NULL OR email IS NOT NULL", name="has_identity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile_refreshed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    roles: Mapped[list[PersonRole]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role.value for r in self.roles}
+
+    def has_role(self, role: Role) -> bool:
+        return any(r.role == role for r in self.roles)
+
+    @property
+    def handle(self) -> str:
+        """How the CLI and logs name this person: Slack id, else email."""
+        return self.slack_user_id or self.email or f"#{self.id}"
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), primary_key=True)
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="roles", foreign_keys=[person_id])
+
+
+class RoleRequest(Base):
+    """A self-registration waiting for HR approval (when the workspace requires it)."""
+
+    __tablename__ = "role_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+
+
+class WorkspaceSetting(Base):
+    """Per-workspace switches HR can change at run time (e.g. registration approval)."""
+
+    __tablename__ = "workspace_settings"
+
+    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class AvailabilityWindow(Base):
+    """A span when a person can be interviewed. A person's windows never overlap or touch."""
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        Index("ix_windows_person_end_start", "person_id", "end_at", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BusyBlock(Base):
+    """Time a person is not free, from a named source (manual, mock, ics:<id>, caldav:<id>)."""
+
+    __tablename__ = "busy_blocks"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        Index("ix_busy_person_end_start", "person_id", "end_at", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64), default="manual")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarLink(Base):
+    """An external free/busy source linked by a person; fetched busy time is cached."""
+
+    __tablename__ = "calendar_links"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "url", name="uq_calendar_links_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str | None] = mapped_column(Text)
+    last_fetched_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InterviewTemplate(Base):
+    """A named interview shape: duration, panel and rules."""
+
+    __tablename__ = "interview_templates"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_templates_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    name: Mapped[str] = mapped_column(String(100))
+    duration_min: Mapped[int] = mapped_column(Integer, default=60)
+    step_min: Mapped[int] = mapped_column(Integer, default=30)
+    min_notice_min: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    buffer_before_min: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_min: Mapped[int] = mapped_column(Integer, default=0)
+    cap_per_day: Mapped[int | None] = mapped_column(Integer)
+    cap_per_week: Mapped[int | None] = mapped_column(Integer)
+    programme_rules: Mapped[bool] = mapped_column(Boolean, default=False)
+    programme_max_interviews: Mapped[int] = mapped_column(Integer, default=15)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    panel: Mapped[list[TemplateInterviewer]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TemplateInterviewer.position"
+    )
+
+
+class TemplateInterviewer(Base):
+    __tablename__ = "template_interviewers"
+
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("interview_templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Interview(Base):
+    """A booked interview. `uid` is the stable iCalendar UID; `sequence` bumps on change."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="end_after_start"),
+        Index("ix_interviews_status_start", "status", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interview_templates.id", ondelete="SET NULL")
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    buffer_before_min: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_min: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[InterviewStatus] = mapped_column(_enum(InterviewStatus), default=InterviewStatus.booked)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    booked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participants: Mapped[list[InterviewParticipant]] = relationship(
+        back_populates="interview", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class InterviewParticipant(Base):
+    """One person in one interview. The time range is copied here so the database can forbid
+    overlapping active bookings per person (an exclusion constraint on PostgreSQL)."""
+
+    __tablename__ = "interview_participants"
+    __table_args__ = (
+        CheckConstraint("grade IS NULL OR (grade >= 0 AND grade <= 5)", name="grade_range"),
+        Index("ix_participants_person_end_start", "person_id", "end_at", "start_at"),
+    )
+
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    grade: Mapped[int | None] = mapped_column(Integer)
+    graded_at: Mapped[datetime | None]
+
+    interview: Mapped[Interview] = relationship(back_populates="participants")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Offer(Base):
+    """Slots offered to a candidate to pick from; the first valid pick wins."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    interviewer_ids: Mapped[list[int]] = mapped_column(JSON)
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interview_templates.id", ondelete="SET NULL")
+    )
+    slots: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    duration_min: Mapped[int] = mapped_column(Integer, default=60)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    expires_at: Mapped[datetime]
+    interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(Base):
+    """The source of truth for reminders: one row per interview, recipient and offset."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "person_id", "offset_min", name="uq_reminders_target"),
+        Index("ix_reminders_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    offset_min: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus), default=ReminderStatus.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
