@@ -37,3 +37,9 @@ def autogenerate(db: Database, message: str) -> None:
     """Developer aid: write a new revision from the models' differences."""
     with db.engine.begin() as conn:
         command.revision(alembic_config(conn), message=message, autogenerate=True)
+
+
+def heads() -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory
+
+    return tuple(ScriptDirectory.from_config(alembic_config(None)).get_heads())

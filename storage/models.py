@@ -41,19 +41,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     candidate = "candidate"
     interviewer = "interviewer"
     hr = "hr"
 
 
-class InterviewStatus(str, enum.Enum):
+class InterviewStatus(enum.StrEnum):
     booked = "booked"
     cancelled = "cancelled"
     completed = "completed"
 
 
-class ReminderStatus(str, enum.Enum):
+class ReminderStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"
     skipped = "skipped"
@@ -85,7 +85,10 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     roles: Mapped[list[PersonRole]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="PersonRole.person_id",
     )
 
     @property

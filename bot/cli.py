@@ -1,0 +1,228 @@
+"""`interview-bot`: run the Slack app, the demo, migrations and admin commands.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from scheduling.availability_text import describe_windows, parse_availability
+from scheduling.zones import zone_of
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.report import render_outcome, search_json
+from bot.settings import Settings, SettingsError
+from bot.timefmt import parse_instant
+from scheduling.errors import SchedulingError
+from scheduling.intervals import UTC, Interval
+from storage import people as people_store
+from storage.availability import add_windows, list_windows
+from storage.busy import add_busy
+from storage.db import Database
+from storage.matching import find_matches
+from storage.migrate import current, heads, upgrade
+from storage.models import Role
+
+
+class CliError(Exception):
+    """A one-line failure for stderr."""
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    return parse_instant(args.now) if getattr(args, "now", None) else datetime.now(UTC)
+
+
+def open_database(settings: Settings, *, migrate: bool = False) -> Database:
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db)
+    elif current(db) not in heads():
+        raise CliError("The database schema is not up to date; run `interview-bot migrate` first.")
+    return db
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    upgrade(db)
+    print(f"Database at revision {current(db)}.")
+    return 0
+
+
+def cmd_people_add(args: argparse.Namespace, settings: Settings) -> int:
+    zone_of(args.tz)
+    db = open_database(settings)
+    with db.unit_of_work() as uow:
+        person = people_store.upsert_person(
+            uow.session, args.workspace, args.id, name=args.name, tz=args.tz, email=args.email
+        )
+        for role in args.role:
+            people_store.grant(uow.session, person, Role(role))
+        uow.commit()
+        print(f"{person.name} ({person.handle}, {person.tz}): {', '.join(sorted(person.role_names))}")
+    return 0
+
+
+def cmd_people_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    with db.unit_of_work(write=False) as uow:
+        roles = [Role(args.role)] if args.role else list(Role)
+        for role in roles:
+            found = people_store.people_with_role(uow.session, args.workspace, role)
+            print(f"{role.value}s ({len(found)}):")
+            for p in found:
+                print(f"  {p.handle:<28} {p.name:<28} {p.tz}")
+    return 0
+
+
+def cmd_availability_add(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    now = _now(args)
+    with db.unit_of_work() as uow:
+        person = people_store.get_person(uow.session, args.workspace, args.id)
+        zone = zone_of(person.tz)
+        windows = parse_availability(
+            args.text,
+            zone=zone,
+            now=now,
+            horizon=settings.rules().horizon,
+            max_windows=settings.max_windows_per_message,
+        )
+        stored = add_windows(uow.session, person, windows, note=args.text[:300])
+        uow.commit()
+        print(f"Added for {person.name} ({person.tz}):")
+        print(describe_windows([Interval(w.start_at, w.end_at) for w in stored], zone))
+    return 0
+
+
+def cmd_availability_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    with db.unit_of_work(write=False) as uow:
+        person = people_store.get_person(uow.session, args.workspace, args.id)
+        zone = zone_of(person.tz)
+        rows = list_windows(uow.session, person, since=_now(args))
+        print(f"{person.name} ({person.tz}): {len(rows)} window(s)")
+        for w in rows:
+            print(f"  #{w.id:<6} {describe_windows([Interval(w.start_at, w.end_at)], zone)}")
+    return 0
+
+
+def cmd_busy_add(args: argparse.Namespace, settings: Settings) -> int:
+    interval = Interval(parse_instant(args.start), parse_instant(args.end))
+    db = open_database(settings)
+    with db.unit_of_work() as uow:
+        person = people_store.get_person(uow.session, args.workspace, args.id)
+        block = add_busy(uow.session, person, interval)
+        uow.commit()
+        print(f"Busy #{block.id} for {person.name}: {interval.iso()['start']} – {interval.iso()['end']}")
+    return 0
+
+
+def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
+    now = _now(args)
+    rules = settings.rules(args.duration)
+    start = parse_instant(args.from_) if args.from_ else None
+    end = parse_instant(args.to, end_of_day=True) if args.to else None
+    handles = [h for h in args.interviewers.split(",") if h.strip()]
+    db = open_database(settings)
+    with db.unit_of_work(write=False) as uow:
+        candidate = people_store.get_person(uow.session, args.workspace, args.candidate)
+        interviewers = [people_store.get_person(uow.session, args.workspace, h) for h in handles]
+        outcome = find_matches(uow.session, candidate, interviewers, rules, now, start, end)
+    if args.json:
+        print(json.dumps(search_json(outcome), indent=2))
+        return 0
+    print(render_outcome(outcome))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    run_demo(args.database, seed=args.seed, now=_now(args) if args.now else None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interview-bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", default="local", help="Slack team id the people belong to")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="build a local demo database and print matches (no Slack)")
+    demo.add_argument("--database", default="sqlite:///interview-bot-demo.db")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--now", help="pin the clock (ISO 8601)")
+    demo.set_defaults(func=cmd_demo)
+
+    people = sub.add_parser("people", help="add or list people").add_subparsers(dest="action", required=True)
+    add = people.add_parser("add", help="add or update a person")
+    add.add_argument("id", help="Slack user id or email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--tz", required=True, help="IANA zone, e.g. Europe/Berlin")
+    add.add_argument("--email")
+    add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    add.set_defaults(func=cmd_people_add)
+    plist = people.add_parser("list", help="list people by role")
+    plist.add_argument("--role", choices=[r.value for r in Role])
+    plist.set_defaults(func=cmd_people_list)
+
+    avail = sub.add_parser("availability", help="add or list availability").add_subparsers(
+        dest="action", required=True
+    )
+    aadd = avail.add_parser("add", help="add availability in the /availability add grammar")
+    aadd.add_argument("id")
+    aadd.add_argument("text")
+    aadd.add_argument("--now", help="pin the clock (ISO 8601)")
+    aadd.set_defaults(func=cmd_availability_add)
+    alist = avail.add_parser("list", help="a person's upcoming windows")
+    alist.add_argument("id")
+    alist.add_argument("--now", help="pin the clock (ISO 8601)")
+    alist.set_defaults(func=cmd_availability_list)
+
+    busy = sub.add_parser("busy", help="add busy time").add_subparsers(dest="action", required=True)
+    badd = busy.add_parser("add", help="add a busy block (ISO 8601 instants)")
+    badd.add_argument("id")
+    badd.add_argument("start")
+    badd.add_argument("end")
+    badd.set_defaults(func=cmd_busy_add)
+
+    slots = sub.add_parser("slots", help="common slots for a candidate and interviewers")
+    slots.add_argument("--candidate", required=True)
+    slots.add_argument("--interviewers", required=True, help="comma-separated ids or emails")
+    slots.add_argument("--duration", type=int, help="minutes (default from settings)")
+    slots.add_argument("--from", dest="from_", help="earliest start (ISO 8601)")
+    slots.add_argument("--to", help="latest end (ISO 8601; a bare date includes that day)")
+    slots.add_argument("--now", help="pin the clock (ISO 8601)")
+    slots.add_argument("--json", action="store_true", help="machine-readable output")
+    slots.set_defaults(func=cmd_slots)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        settings = Settings.from_env()
+        return func(args, settings)
+    except (SettingsError, SchedulingError, CliError) as err:
+        example = getattr(err, "example", None)
+        hint = f" Example: {example}" if example else ""
+        print(f"interview-bot: {err}{hint}", file=sys.stderr)
+        return 2
+    except OperationalError as err:
+        print(f"interview-bot: cannot use the database: {err.orig}", file=sys.stderr)
+        return 3
+    except SQLAlchemyError as err:
+        print(f"interview-bot: database error: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Settings from the environment (and `.env` when present), validated once at start-up.
+
+A missing or malformed value raises `SettingsError` with one line naming the variable; the CLI
+prints that line and exits non-zero instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from scheduling.slots import SearchRules
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return _int(env, name, 0, minimum=1) if env.get(name, "").strip() else None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}.")
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    parts = [p.strip() for p in env.get(name, "").replace(";", ",").split(",")]
+    ids = tuple(p.upper() for p in parts if p)
+    for item in ids:
+        if not item.isalnum():
+            raise SettingsError(f"{name} must be Slack user ids separated by commas, got {item!r}.")
+    return ids
+
+
+def _offsets(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    values = []
+    for part in raw.split(","):
+        part = part.strip().lower()
+        scale = 60 if part.endswith("h") else 1
+        number = part.rstrip("hm")
+        if not number.isdigit() or int(number) == 0:
+            raise SettingsError(f"{name} must be a list like '24h,1h' or '1440,60' (minutes), got {raw!r}.")
+        values.append(int(number) * scale)
+    return tuple(sorted(set(values), reverse=True))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///interview-bot.db"
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = SLACK_API_DEFAULT
+    hr_user_ids: tuple[str, ...] = ()
+    port: int = 3000
+    duration_min: int = 60
+    step_min: int = 30
+    min_notice_min: int = 24 * 60
+    horizon_days: int = 90
+    buffer_before_min: int = 0
+    buffer_after_min: int = 0
+    cap_per_day: int | None = None
+    cap_per_week: int | None = None
+    reminder_offsets_min: tuple[int, ...] = (24 * 60, 60)
+    max_windows_per_message: int = 200
+    busy_source: str = "none"
+    calendar_timeout_s: int = 5
+    calendar_refresh_min: int = 15
+    require_registration_approval: bool = False
+    offer_ttl_hours: int = 48
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Read settings; the process environment wins over `.env`."""
+        env: dict[str, str] = {}
+        path = dotenv if dotenv is not None else Path(".env")
+        if path.is_file():
+            env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        database_url = env.get("DATABASE_URL", "").strip() or cls.database_url
+        try:
+            make_url(database_url)
+        except ArgumentError:
+            raise SettingsError(f"DATABASE_URL is not a database URL: {database_url!r}.") from None
+        api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_DEFAULT
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
+        busy_source = env.get("BUSY_SOURCE", "none").strip().lower() or "none"
+        if busy_source not in ("none", "mock"):
+            raise SettingsError(f"BUSY_SOURCE must be 'none' or 'mock', got {busy_source!r}.")
+        return cls(
+            database_url=database_url,
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+            slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            hr_user_ids=_ids(env, "HR_USER_IDS"),
+            port=_int(env, "PORT", 3000, minimum=1),
+            duration_min=_int(env, "DEFAULT_DURATION_MIN", 60, minimum=5),
+            step_min=_int(env, "SLOT_STEP_MIN", 30, minimum=5),
+            min_notice_min=_int(env, "MIN_NOTICE_MIN", 24 * 60),
+            horizon_days=_int(env, "HORIZON_DAYS", 90, minimum=1),
+            buffer_before_min=_int(env, "BUFFER_BEFORE_MIN", 0),
+            buffer_after_min=_int(env, "BUFFER_AFTER_MIN", 0),
+            cap_per_day=_optional_int(env, "CAP_PER_DAY"),
+            cap_per_week=_optional_int(env, "CAP_PER_WEEK"),
+            reminder_offsets_min=_offsets(env, "REMINDER_OFFSETS", (24 * 60, 60)),
+            max_windows_per_message=_int(env, "MAX_WINDOWS_PER_MESSAGE", 200, minimum=1),
+            busy_source=busy_source,
+            calendar_timeout_s=_int(env, "CALENDAR_TIMEOUT_S", 5, minimum=1),
+            calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", 15, minimum=1),
+            require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", False),
+            offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1),
+        )
+
+    def rules(self, duration_min: int | None = None) -> SearchRules:
+        """The default search rules, optionally with another duration."""
+        return SearchRules(
+            duration=timedelta(minutes=duration_min or self.duration_min),
+            step=timedelta(minutes=self.step_min),
+            min_notice=timedelta(minutes=self.min_notice_min),
+            horizon=timedelta(days=self.horizon_days),
+            buffer_before=timedelta(minutes=self.buffer_before_min),
+            buffer_after=timedelta(minutes=self.buffer_after_min),
+        )
+
+    def require_slack(self) -> None:
+        """Running against Slack needs a bot token and either a signing secret or an app token."""
+        if not self.slack_bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
+        if not self.slack_bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if not self.slack_signing_secret and not self.slack_app_token:
+            raise SettingsError("SLACK_SIGNING_SECRET is not set (needed for HTTP mode).")

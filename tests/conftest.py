@@ -1,0 +1,68 @@
+"""Shared fixtures: a migrated database on a real SQLite file, and on PostgreSQL when
+TEST_DATABASE_URL is set (each test gets its own schema there, so parallel runs never clash)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import Database, normalize_url
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+def _create_pg_schema(schema: str) -> None:
+    admin = Database(PG_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+
+
+def _drop_pg_schema(schema: str) -> None:
+    admin = Database(PG_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _create_pg_schema(schema)
+    yield make_schema_url(schema)
+    _drop_pg_schema(schema)
+
+
+def make_schema_url(schema: str) -> str:
+    """A PostgreSQL URL whose connections use `schema` first (libpq `options`)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(normalize_url(PG_URL))
+    url = url.update_query_dict({"options": f"-csearch_path={schema},public"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated database (SQLite file, or PostgreSQL when configured)."""
+    database = Database(db_url)
+    database.create_schema()
+    yield database
+    database.dispose()
