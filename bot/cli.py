@@ -140,6 +140,30 @@ def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT."""
+    import logging
+
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import create_app, serve_http, serve_socket_mode
+    from bot.context import BotContext
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.require_slack()
+    db = open_database(settings)
+    try:
+        app = create_app(BotContext(settings=settings, db=db))
+    except (BoltError, SlackApiError, OSError) as err:
+        raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
+    if settings.slack_app_token:
+        serve_socket_mode(app, settings.slack_app_token)
+    else:
+        serve_http(app, args.port or settings.port, host=args.host)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
@@ -153,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func=cmd_migrate)
+
+    run = sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    run.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")
+    run.add_argument("--host", default="0.0.0.0")
+    run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="build a local demo database and print matches (no Slack)")
     demo.add_argument("--database", default="sqlite:///interview-bot-demo.db")

@@ -1,12 +1,9 @@
-"""Reading instants typed by operators, and showing slots to people in their zone."""
+"""Reading instants typed by operators, and showing times to people in their own zone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from scheduling.zones import describe, zone_label
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from scheduling.errors import ParseError
 from scheduling.intervals import UTC, Interval
@@ -19,8 +16,7 @@ def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
     raw = text.strip()
     try:
         if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            moment = datetime.combine(day, time(0), UTC)
+            moment = datetime.combine(date.fromisoformat(raw), time(0), UTC)
             return moment + timedelta(days=1) if end_of_day else moment
         moment = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
@@ -28,21 +24,52 @@ def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def zone_name(zone: tzinfo, moment: datetime) -> str:
+    """`CET`, or `UTC-03 America/Sao_Paulo` where the zone has no letters abbreviation."""
+    local = moment.astimezone(zone)
+    abbrev = local.tzname() or ""
+    if abbrev.isalpha():
+        return abbrev
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    label = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    key = getattr(zone, "key", None)
+    return f"{label} {key}" if key else label
+
+
+def clock(moment: datetime, zone: tzinfo) -> str:
+    """`10:00 CET`"""
+    return f"{moment.astimezone(zone):%H:%M} {zone_name(zone, moment)}"
+
+
+def when(moment: datetime, zone: tzinfo) -> str:
+    """`Wed 2 Dec 2026, 10:00 CET`"""
+    return f"{moment.astimezone(zone):%a %-d %b %Y, %H:%M} {zone_name(zone, moment)}"
+
+
+def span(interval: Interval, zone: tzinfo) -> str:
+    """`Wed 2 Dec 2026, 10:00–11:00 CET` (end date shown when it differs)."""
+    start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %-d %b %H:%M}"
+    return f"{start:%a %-d %b %Y, %H:%M}–{end_text} {zone_name(zone, interval.start)}"
+
+
 def day_heading(day: date) -> str:
     return f"{day:%a %-d %b %Y}"
 
 
 def slot_lines(
-    slots: Sequence[Interval], viewer: ZoneInfo, other: ZoneInfo | None = None, other_name: str = ""
+    slots: Sequence[Interval], viewer: tzinfo, other: tzinfo | None = None, other_name: str = ""
 ) -> list[tuple[str, list[str]]]:
     """Slots grouped by the viewer's local day; each line optionally shows another person's time."""
     groups = []
     for day, day_slots in group_by_day(slots, viewer):
         lines = []
         for slot in day_slots:
-            line = f"{slot.start.astimezone(viewer):%H:%M}–{slot.end.astimezone(viewer):%H:%M} {zone_label(viewer, slot.start)}"
+            line = f"{slot.start.astimezone(viewer):%H:%M}–{clock(slot.end, viewer)}"
             if other is not None and other != viewer:
-                line += f"  ({other_name or 'their'} time: {describe(slot.start, other)})"
+                line += f"  ({other_name or 'their'} time: {clock(slot.start, other)})"
             lines.append(line)
         groups.append((day_heading(day), lines))
     return groups

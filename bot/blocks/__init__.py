@@ -1,0 +1,1 @@
+"""Block Kit builders: slack_sdk block models in, plain dicts out (what the Web API takes)."""

@@ -1,0 +1,79 @@
+"""Slash-command text: mentions as Slack escapes them (`<@U123|name>`) and simple options."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from scheduling.errors import ParseError
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+DURATION = re.compile(r"^(\d{1,3})\s*(m|min|mins|minutes|h|hr|hours?)?$", re.IGNORECASE)
+
+
+def mentioned_users(text: str) -> list[str]:
+    return MENTION.findall(text)
+
+
+def parse_duration(token: str) -> int:
+    """`60m`, `90min`, `1h`, `2h` → minutes."""
+    match = DURATION.match(token.strip())
+    if not match:
+        raise ParseError(f"{token!r} is not a duration.", example="60m")
+    value = int(match.group(1))
+    unit = (match.group(2) or "m").lower()
+    return value * 60 if unit.startswith("h") else value
+
+
+def parse_date(token: str, today: date) -> date:
+    """`2026-12-02`, `today`, `tomorrow`, or `+N` days."""
+    token = token.strip().lower()
+    if token == "today":
+        return today
+    if token == "tomorrow":
+        return today + timedelta(days=1)
+    if token.startswith("+") and token[1:].isdigit():
+        return today + timedelta(days=int(token[1:]))
+    try:
+        return datetime.strptime(token, "%Y-%m-%d").date()
+    except ValueError:
+        raise ParseError(f"{token!r} is not a date.", example="2026-12-02") from None
+
+
+@dataclass
+class SlotsQuery:
+    """`/interview slots @cand @int [@int …] [60m] [from DATE] [to DATE]`"""
+
+    candidate: str
+    interviewers: list[str]
+    duration_min: int | None
+    start: date | None
+    end: date | None
+
+
+SLOTS_EXAMPLE = "/interview slots @candidate @interviewer 60m from 2026-12-01 to 2026-12-10"
+
+
+def parse_slots_query(text: str, today: date) -> SlotsQuery:
+    users = mentioned_users(text)
+    rest = MENTION.sub(" ", text).split()
+    duration = start = end = None
+    i = 0
+    while i < len(rest):
+        word = rest[i].lower()
+        if word in ("from", "to") and i + 1 < len(rest):
+            value = parse_date(rest[i + 1], today)
+            start, end = (value, end) if word == "from" else (start, value)
+            i += 2
+            continue
+        if DURATION.match(word):
+            duration = parse_duration(word)
+            i += 1
+            continue
+        raise ParseError(f"I did not understand {rest[i]!r}.", example=SLOTS_EXAMPLE)
+    if len(users) < 2:
+        raise ParseError("Mention the candidate first, then one or more interviewers.", example=SLOTS_EXAMPLE)
+    if start and end and end < start:
+        raise ParseError("The `to` date is before the `from` date.", example=SLOTS_EXAMPLE)
+    return SlotsQuery(users[0], users[1:], duration, start, end)
