@@ -4,19 +4,34 @@ Buffers widen busy time, never availability edges or the grid: a slot `[s, e)` c
 busy block `[b0, b1)` when `[s - before, e + after)` overlaps it. The work is a merge/intersect
 sweep over sorted intervals, then one walk along the grid inside the common free time, so it
 scales with the number of intervals, not with the number of candidate starts times people.
+
+The search works inside the bounds only: availability is intersected first (few, long
+intervals), pieces too short for one slot are dropped as soon as they appear, and only the busy
+blocks that reach into what is left are sorted and swept. Common free time is
+`(∩ windows) − (∪ widened busy)`, which is what per-person `free_time` intersected gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from scheduling.errors import InvalidInterval
-from scheduling.intervals import Interval, as_utc, intersect, intersect_all, normalize, subtract
+from scheduling.intervals import (
+    Interval,
+    _raw,
+    as_utc,
+    intersect,
+    intersect_all,
+    normalize,
+    subtract,
+    subtract_iter,
+)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -55,8 +70,17 @@ class Participant:
 
 def free_time(person: Participant, rules: SearchRules) -> tuple[Interval, ...]:
     """Availability minus busy blocks widened by the buffers (see module docstring)."""
-    busy = (b.widen(rules.buffer_after, rules.buffer_before) for b in person.busy)
-    return subtract(person.windows, busy)
+    # A slot [s, e) clashes with busy [b0, b1) when [s - before, e + after) overlaps it, i.e.
+    # when [s, e) overlaps [b0 - after, b1 + before): the busy block widens "the other way".
+    return subtract(person.windows, _widened_busy(person, rules))
+
+
+def _widened_busy(person: Participant, rules: SearchRules) -> list[Interval]:
+    after, before = rules.buffer_after, rules.buffer_before
+    if not after and not before:
+        return list(person.busy)
+    # Buffers are never negative (SearchRules checks), so the result is a valid interval.
+    return [_raw(b.start - after, b.end + before) for b in person.busy]
 
 
 def search_bounds(
@@ -89,13 +113,84 @@ def starts_in(free: Iterable[Interval], rules: SearchRules) -> list[Interval]:
         s = grid_ceil(iv.start, step)
         last = iv.end - dur
         while s <= last:
-            slots.append(Interval(s, s + dur))
+            slots.append(_raw(s, s + dur))
             s += step
     return slots
 
 
+def _fits(iv: Interval, rules: SearchRules) -> bool:
+    """Does at least one grid slot lie inside `iv`?"""
+    return grid_ceil(iv.start, rules.step) + rules.duration <= iv.end
+
+
 def common_free(participants: Sequence[Participant], rules: SearchRules) -> tuple[Interval, ...]:
     return intersect_all(free_time(p, rules) for p in participants)
+
+
+_by_start = attrgetter("start")
+
+
+def _windows_in(person: Participant, lo: datetime, hi: datetime) -> tuple[Interval, ...]:
+    """The person's availability reaching into [lo, hi), normalized."""
+    return normalize([w for w in person.windows if w.start < hi and w.end > lo])
+
+
+def _holes_in(person: Participant, rules: SearchRules, lo: datetime, hi: datetime) -> list[Interval]:
+    """Busy blocks widened by the buffers that reach into [lo, hi), sorted by start."""
+    after, before = rules.buffer_after, rules.buffer_before
+    if not after and not before:
+        holes = [b for b in person.busy if b.start < hi and b.end > lo]
+    else:
+        holes = [
+            _raw(b.start - after, b.end + before)
+            for b in person.busy
+            if b.start - after < hi and b.end + before > lo
+        ]
+    holes.sort(key=_by_start)
+    return holes
+
+
+def _long_enough(pieces: Iterable[Interval], duration: timedelta) -> list[Interval]:
+    return [iv for iv in pieces if iv.end - iv.start >= duration]
+
+
+def _common_windows(
+    participants: Sequence[Participant], rules: SearchRules, within: Sequence[Interval]
+) -> list[Interval]:
+    """Availability common to everyone inside `within`, without pieces shorter than a slot."""
+    common = list(within)
+    for p in participants:
+        if not common:
+            break
+        windows = _windows_in(p, common[0].start, common[-1].end)
+        common = _long_enough(intersect(common, windows), rules.duration)
+    return common
+
+
+def _common_free_within(
+    participants: Sequence[Participant], rules: SearchRules, bounds: Interval
+) -> list[Interval]:
+    """Common free time inside `bounds`, keeping only pieces that can hold a slot's length."""
+    common = _common_windows(participants, rules, (bounds,))
+    for p in participants:
+        if not common:
+            break
+        holes = _holes_in(p, rules, common[0].start, common[-1].end)
+        if holes:
+            common = _long_enough(subtract_iter(common, holes), rules.duration)
+    return common
+
+
+def _first_fit(
+    common: Sequence[Interval], participants: Sequence[Participant], rules: SearchRules
+) -> bool:
+    """Is there a slot in `common` minus everyone's busy time? Stops at the first one."""
+    if not common:
+        return False
+    lo, hi = common[0].start, common[-1].end
+    holes = [h for p in participants for h in _holes_in(p, rules, lo, hi)]
+    holes.sort(key=_by_start)  # the union of everyone's busy time; overlaps are fine
+    return any(_fits(iv, rules) for iv in subtract_iter(common, holes))
 
 
 def find_slots(
@@ -111,7 +206,49 @@ def find_slots(
     bounds = search_bounds(rules, now, start, end)
     if bounds is None:
         return []
-    return starts_in(intersect(common_free(participants, rules), (bounds,)), rules)
+    return starts_in(_common_free_within(participants, rules, bounds), rules)
+
+
+def any_slot(
+    participants: Sequence[Participant],
+    rules: SearchRules,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> bool:
+    """`bool(find_slots(...))`, but stops at the first slot found."""
+    if not participants:
+        return False
+    bounds = search_bounds(rules, now, start, end)
+    if bounds is None:
+        return False
+    return _first_fit(_common_windows(participants, rules, (bounds,)), participants, rules)
+
+
+def pool_matches(
+    candidate: Participant,
+    interviewers: Iterable[Participant],
+    rules: SearchRules,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Participant]:
+    """The interviewers (in the given order) who share at least one slot with `candidate`.
+
+    The candidate's free time inside the bounds is computed once; each interviewer then costs
+    a sweep over their own intervals that stops at the first common slot.
+    """
+    bounds = search_bounds(rules, now, start, end)
+    if bounds is None:
+        return []
+    candidate_free = _common_free_within([candidate], rules, bounds)
+    if not candidate_free:
+        return []
+    return [
+        p
+        for p in interviewers
+        if _first_fit(_common_windows([p], rules, candidate_free), [p], rules)
+    ]
 
 
 def group_by_day(slots: Iterable[Interval], zone: ZoneInfo) -> list[tuple[date, list[Interval]]]:
@@ -167,26 +304,47 @@ def diagnose(
         else:
             reasons.append("No common free time for the whole group in the range.")
     unbounded = starts_in(intersect_all(free.values()), rules) if participants else []
-    too_soon = [s for s in unbounded if s.start < as_utc(now) + rules.min_notice]
+    moment = as_utc(now)
+    # Slots already in the past are not "too soon": lowering the notice would not bring them back.
+    too_soon = [s for s in unbounded if moment <= s.start < moment + rules.min_notice]
     if too_soon and bounds is not None and not any(s.start >= bounds.start for s in unbounded):
         reasons.append(
             f"Common slots exist only sooner than the minimum notice "
             f"({_minutes(rules.min_notice)})."
         )
-    alternatives = _nearest(unbounded, rules, now, bounds, max_alternatives)
+    alternatives = _nearest(unbounded, rules, now, start, end, max_alternatives)
     return Diagnosis(reasons=reasons, bottlenecks=bottlenecks, alternatives=alternatives)
 
 
 def _nearest(
-    slots: list[Interval], rules: SearchRules, now: datetime, bounds: Interval | None, n: int
+    slots: list[Interval],
+    rules: SearchRules,
+    now: datetime,
+    start: datetime | None,
+    end: datetime | None,
+    n: int,
 ) -> list[Interval]:
-    """Bookable slots outside the requested range, nearest to it first."""
+    """Bookable slots (notice and horizon applied), nearest to the requested range first.
+
+    Distance is measured to the range as a whole, not to its first instant: with a two-week
+    range, a slot an hour after its end is nearer than one a day before its start.
+    """
     full = search_bounds(rules, now)
     if full is None:
         return []
+    lo = as_utc(start) if start is not None else full.start
+    hi = as_utc(end) if end is not None else full.end
+    hi = max(hi, lo)
+
+    def distance(s: Interval) -> tuple[timedelta, datetime]:
+        if s.end <= lo:
+            return lo - s.end, s.start
+        if s.start >= hi:
+            return s.start - hi, s.start
+        return timedelta(0), s.start
+
     allowed = [s for s in slots if full.contains(s)]
-    anchor = bounds.start if bounds is not None else full.start
-    allowed.sort(key=lambda s: abs((s.start - anchor).total_seconds()))
+    allowed.sort(key=distance)
     return sorted(allowed[:n])
 
 

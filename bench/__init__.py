@@ -1,0 +1,1 @@
+"""Benchmarks; run the scripts directly, e.g. `python bench/bench_core.py`."""
