@@ -1,0 +1,397 @@
+"""Tests of the Slack test harness itself: if these fail, every Slack-level test is suspect.
+
+slack_sdk's real WebClient, retry handlers, SignatureVerifier and a real Bolt app are the
+referees, so the fake and the request client are checked against what production code uses.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+
+from tests.slack_fake import FakeSlack, fake_slack, validate_blocks, validate_view
+from tests.slack_requests import (
+    SlackClient,
+    block_actions_payload,
+    datepicker,
+    multi_users_select,
+    sign,
+    static_select,
+    timepicker,
+    view_submission_payload,
+)
+
+__all__ = ["fake_slack"]  # the fixture is used by name below
+
+SECRET = "test-signing-secret"
+FAST = FixedValueRetryIntervalCalculator(fixed_internal=0.01)
+
+
+def client_for(fake: FakeSlack, token: str = "xoxb-test", *handlers: Any) -> WebClient:
+    client = WebClient(token=token, base_url=fake.base_url, timeout=5)
+    client.retry_handlers = list(handlers)
+    return client
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def modal(blocks: list[dict[str, Any]], title: str = "Find slots") -> dict[str, Any]:
+    return {"type": "modal", "callback_id": "find", "title": {"type": "plain_text", "text": title},
+            "blocks": blocks}
+
+
+# --- Web API answers ------------------------------------------------------------------------
+
+
+def test_users_info_found_and_not_found(fake_slack: FakeSlack) -> None:
+    fake_slack.add_user("U1", "Ada Lovelace", "ada@example.com", "Europe/Berlin",
+                        is_restricted=True)
+    client = client_for(fake_slack)
+
+    user = client.users_info(user="U1")["user"]
+    assert user["real_name"] == "Ada Lovelace" and user["tz"] == "Europe/Berlin"
+    assert user["profile"]["email"] == "ada@example.com"
+    assert user["profile"]["real_name"] == "Ada Lovelace"
+    assert user["tz_offset"] in (3600, 7200) and user["is_restricted"] and not user["is_bot"]
+    with pytest.raises(SlackApiError) as err:
+        client.users_info(user="U404")
+    assert err.value.response["error"] == "user_not_found"
+
+    call = fake_slack.last("users.info", ok=True)
+    assert call.args["user"] == "U1" and call.token == "xoxb-test"
+    assert call.headers["authorization"] == "Bearer xoxb-test"
+    assert [c.ok for c in fake_slack.calls("users.info")] == [True, False]
+
+
+def test_auth_messages_dms_and_json_fields(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    auth = client.auth_test()
+    assert auth["team_id"] == "T0001" and auth["user_id"] and auth["bot_id"]
+
+    assert client.conversations_open(users="U1")["channel"]["id"] == "DU1"
+    first = client.chat_postMessage(channel="U1", text="hi", blocks=[section("hi")])
+    second = client.chat_postMessage(channel="C1", text="again")
+    assert first["channel"] == "DU1" and float(second["ts"]) > float(first["ts"])
+    assert first["message"]["text"] == "hi"
+    assert client.chat_postEphemeral(channel="C1", user="U1", text="psst")["message_ts"]
+    assert client.chat_update(channel="C1", ts=second["ts"], text="edited")["ts"] == second["ts"]
+    assert client.chat_delete(channel="C1", ts=second["ts"])["ok"]
+    assert client.api_call("reactions.add", params={"name": "eyes"})["ok"]  # any other method
+
+    # form-encoded blocks arrive as a JSON string; the fake records them decoded
+    client.api_call("chat.postMessage", data={"channel": "C1", "blocks": json.dumps([section("x")])})
+    assert fake_slack.last("chat.postMessage").args["blocks"] == [section("x")]
+    assert fake_slack.calls("chat.postMessage")[0].args["blocks"] == [section("hi")]
+    assert fake_slack.errors == []
+
+
+def test_views_open_update_publish(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    view = client.views_open(trigger_id="t1", view=modal([section("a")]) | {"external_id": "e1"})
+    opened = view["view"]
+    assert opened["id"].startswith("V") and opened["hash"] and opened["blocks"] == [section("a")]
+
+    updated = client.views_update(external_id="e1", view=modal([section("b")]))["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    with pytest.raises(SlackApiError) as err:
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal([section("c")]))
+    assert err.value.response["error"] == "hash_conflict"
+
+    home = {"type": "home", "blocks": [section("home")]}
+    assert client.views_publish(user_id="U1", view=home)["view"]["type"] == "home"
+    assert fake_slack.home_view("U1")["blocks"] == [section("home")]  # type: ignore[index]
+
+
+def test_trigger_id_is_single_use_and_can_expire(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    client.views_open(trigger_id="t1", view=modal([section("a")]))
+    fake_slack.expire_trigger("t2")
+    for trigger in ("t1", "t2"):
+        with pytest.raises(SlackApiError) as err:
+            client.views_open(trigger_id=trigger, view=modal([section("a")]))
+        assert err.value.response["error"] == "expired_trigger_id"
+
+
+def test_response_url_posts_are_recorded(fake_slack: FakeSlack) -> None:
+    url = fake_slack.response_url("cmd 1")
+    assert WebhookClient(url).send(text="done", response_type="ephemeral").status_code == 200
+    call = fake_slack.last("response_url")
+    assert call.args == {"text": "done", "response_type": "ephemeral"}
+    assert call.path == "/response/cmd%201" and call.token is None
+
+
+# --- faults ---------------------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_retried_then_succeeds(fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    client = client_for(fake_slack, "xoxb-test", RateLimitErrorRetryHandler(max_retry_count=2))
+
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"]
+    first, second = fake_slack.calls("chat.postMessage")
+    assert (first.status, first.ok, second.ok) == (429, False, True)
+    assert fake_slack.calls("chat.postMessage", ok=True) == [second]
+
+
+def test_500_and_disconnect_are_retried(fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("users.info", status=500, times=2)
+    fake_slack.disconnect_next("auth.test")
+    client = client_for(
+        fake_slack, "xoxb-test",
+        ServerErrorRetryHandler(max_retry_count=2, interval_calculator=FAST),
+        ConnectionErrorRetryHandler(max_retry_count=1, interval_calculator=FAST),
+    )
+    fake_slack.add_user("U1", "Ada", "ada@example.com", "UTC")
+
+    assert client.users_info(user="U1")["ok"]
+    assert [c.status for c in fake_slack.calls("users.info")] == [500, 500, 200]
+    assert client.auth_test()["ok"]
+    assert [c.fault for c in fake_slack.calls("auth.test")] == ["disconnect", None]
+
+
+def test_error_faults_and_fault_tokens(fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")
+    client = client_for(fake_slack)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="hi")
+    assert err.value.response.status_code == 200
+    assert err.value.response["error"] == "channel_not_found"
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"]  # only the next call failed
+
+    with pytest.raises(SlackApiError) as err:
+        client_for(fake_slack, "xoxb-ratelimited").auth_test()
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["retry-after"] in ("1", ["1"])
+    with pytest.raises(SlackApiError) as err:
+        client_for(fake_slack, "xoxb-server-error").auth_test()
+    assert err.value.response.status_code == 500
+    with pytest.raises(SlackApiError) as err:
+        client_for(fake_slack, "xoxb-invalid").auth_test()
+    assert err.value.response["error"] == "invalid_auth"
+
+
+# --- strict validation ----------------------------------------------------------------------
+
+
+def test_strict_mode_rejects_101_block_view_and_long_text(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    with pytest.raises(SlackApiError) as err:
+        client.views_open(trigger_id="t1", view=modal([section(f"{i}") for i in range(101)]))
+    assert err.value.response["error"] == "invalid_blocks"
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="x", blocks=[section("x" * 3001)])
+    assert err.value.response["error"] == "invalid_blocks"
+
+    assert len(fake_slack.errors) == 2
+    assert "101 blocks" in fake_slack.errors[0] and "3001 chars" in fake_slack.errors[1]
+    # a rejected view does not use up the trigger
+    assert client.views_open(trigger_id="t1", view=modal([section("ok")]))["ok"]
+
+
+def test_non_strict_mode_accepts_anything() -> None:
+    with FakeSlack(strict=False) as fake:
+        client = client_for(fake)
+        assert client.views_open(trigger_id="t", view=modal([section("x")] * 101))["ok"]
+        assert fake.errors == []
+
+
+@pytest.mark.parametrize(
+    ("blocks", "expected"),
+    [
+        ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "151 chars"),
+        ([section("a") | {"block_id": "b"}, section("b") | {"block_id": "b"}], "duplicate"),
+        ([{"type": "section", "text": section("x")["text"], "accessory": {
+            "type": "static_select", "action_id": "s",
+            "placeholder": {"type": "plain_text", "text": "pick"},
+            "options": [{"text": {"type": "plain_text", "text": f"o{i}"}, "value": f"{i}"}
+                        for i in range(101)]}}], "101 options"),
+        ([{"type": "actions", "elements": [{
+            "type": "static_select", "action_id": "s",
+            "options": [{"text": {"type": "plain_text", "text": "o" * 76}, "value": "v"}]}]}],
+         "option text is 76 chars"),
+        ([{"type": "no_such_block"}], "unknown block type"),
+    ],
+)
+def test_validate_blocks_limits(blocks: list[dict[str, Any]], expected: str) -> None:
+    with pytest.raises(AssertionError, match=expected):
+        validate_blocks(blocks)
+
+
+def test_validate_view_limits() -> None:
+    validate_view(modal([section("fine")]))
+    validate_blocks([section("x")] * 50, max_blocks=50)
+    with pytest.raises(AssertionError, match="title"):
+        validate_view(modal([section("x")], title="t" * 25))
+    with pytest.raises(AssertionError, match="private_metadata"):
+        validate_view(modal([section("x")]) | {"private_metadata": "m" * 3001})
+    with pytest.raises(AssertionError, match="callback_id"):
+        validate_view(modal([section("x")]) | {"callback_id": "c" * 256})
+    with pytest.raises(AssertionError, match="submit is required"):
+        validate_view(modal([{"type": "input", "label": {"type": "plain_text", "text": "L"},
+                              "element": {"type": "plain_text_input", "action_id": "a"}}]))
+
+
+# --- waiting, concurrency, lifecycle --------------------------------------------------------
+
+
+def test_wait_for_sees_late_calls_and_times_out(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    threading.Timer(0.1, lambda: client.chat_postMessage(channel="C1", text="late")).start()
+    assert fake_slack.wait_for("chat.postMessage", timeout=5)[0].args["text"] == "late"
+    with pytest.raises(AssertionError, match="chat.postMessage"):
+        fake_slack.wait_for("chat.postMessage", count=2, timeout=0.1)
+    fake_slack.reset()
+    assert fake_slack.calls() == []
+
+
+def test_fifty_concurrent_calls(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda i: client.chat_postMessage(channel="C1", text=str(i)),
+                                range(50)))
+    assert all(r["ok"] for r in results)
+    assert len({r["ts"] for r in results}) == 50
+    assert len(fake_slack.wait_for("chat.postMessage", count=50)) == 50
+
+
+def test_close_is_clean_and_idempotent() -> None:
+    fake = FakeSlack().start()
+    url = fake.base_url
+    assert url.endswith("/") and client_for(fake).auth_test()["ok"]
+    fake.close()
+    fake.close()
+    with pytest.raises(Exception):  # noqa: B017 - any connection error will do
+        WebClient(token="xoxb-test", base_url=url, timeout=1, retry_handlers=[]).auth_test()
+
+
+# --- signed requests into an app ------------------------------------------------------------
+
+
+class _Verifying(BaseHTTPRequestHandler):
+    """A stand-in app that checks signatures with slack_sdk's own SignatureVerifier."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        ok = SignatureVerifier(SECRET).is_valid_request(body, dict(self.headers))
+        answer = json.dumps({"valid": ok, "retry": self.headers.get("X-Slack-Retry-Num")})
+        self.send_response(200 if ok else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def verifying_app() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Verifying)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_signed_requests_verify_and_forged_ones_do_not(verifying_app: str) -> None:
+    slack = SlackClient(verifying_app, SECRET)
+    good = slack.command("/availability", "list", user_id="U1", retry_num=1)
+    assert (good.status, good.body) == (200, {"valid": True, "retry": "1"})
+    assert good.elapsed > 0
+    assert slack.event({"type": "app_home_opened", "user": "U1", "tab": "home"}).status == 200
+    assert slack.block_action(user_id="U1", action_id="book", value="42").status == 200
+
+    assert slack.command("/availability", signature="v0=bad").status == 401
+    assert slack.command("/availability", omit_signature=True).status == 401
+    assert slack.command("/availability", timestamp=int(time.time()) - 600).status == 401
+    assert SlackClient(verifying_app, "other-secret").command("/availability").status == 401
+
+
+def test_sign_matches_slack_sdk() -> None:
+    ts = int(time.time())
+    assert SignatureVerifier(SECRET).generate_signature(timestamp=str(ts), body="a=b") == sign(
+        SECRET, "a=b", ts)
+
+
+class _QuietWSGI(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def test_real_bolt_app_end_to_end(fake_slack: FakeSlack) -> None:
+    """Bolt verifies our signatures, parses our payloads, and talks back to the fake."""
+    app = App(client=client_for(fake_slack), signing_secret=SECRET)
+    seen: dict[str, Any] = {}
+
+    @app.command("/interview")
+    def on_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        client.views_open(trigger_id=command["trigger_id"], view=modal([section("pick")]))
+        respond("opened")
+
+    @app.view("find")
+    def on_submit(ack: Ack, view: dict[str, Any]) -> None:
+        seen["values"] = view["state"]["values"]
+        seen["metadata"] = view["private_metadata"]
+        ack(response_action="clear")
+
+    @app.action("book")
+    def on_book(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        respond(f"booked {body['actions'][0]['value']}")
+
+    server: WSGIServer = make_server("127.0.0.1", 0, SlackRequestHandler(app),
+                                     handler_class=_QuietWSGI)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        slack = SlackClient(f"http://127.0.0.1:{server.server_port}", SECRET,
+                            response_url=fake_slack.response_url)
+        assert slack.command("/interview", "", user_id="U1").status == 200
+        fake_slack.wait_for("views.open")
+        fake_slack.wait_for("response_url")
+        assert fake_slack.last("response_url").args["text"] == "opened"
+
+        values = {
+            "cand": {"cand": multi_users_select(["U2"])},
+            "date": {"date": datepicker("2026-12-02")},
+            "time": {"time": timepicker("10:00")},
+            "dur": {"dur": static_select("60", "60 min")},
+        }
+        r = slack.view_submission(user_id="U1", callback_id="find", values=values,
+                                  private_metadata='{"page": 1}')
+        assert (r.status, r.body) == (200, {"response_action": "clear"})
+        assert seen["values"] == values and seen["metadata"] == '{"page": 1}'
+        assert view_submission_payload(user_id="U1", callback_id="find", values=values)[
+            "view"]["state"]["values"]["dur"]["dur"]["selected_option"]["value"] == "60"
+
+        assert slack.block_action(block_actions_payload(user_id="U1", action_id="book",
+                                                        value="42")).status == 200
+        assert fake_slack.wait_for("response_url", count=2)[-1].args["text"] == "booked 42"
+
+        assert slack.command("/interview", signature="v0=bad").status == 401
+        assert fake_slack.errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
