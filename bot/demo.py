@@ -42,8 +42,8 @@ def _make_people(uow, fake: Faker, rng: random.Random) -> dict[Role, list[Person
     for role, count in counts.items():
         for _ in range(count):
             name = fake.unique.name()
-            email = "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".")
-            email = f"{email}@example.com"
+            words = ["".join(c for c in w if c.isalnum()) for w in name.lower().split()]
+            email = ".".join(w for w in words if w) + "@example.com"
             zone = rng.choice(ZONES[:5]) if role is not Role.candidate else rng.choice(ZONES)
             person = people_store.upsert_person(uow.session, WORKSPACE, email, name=name, tz=zone)
             people_store.grant(uow.session, person, role)

@@ -124,7 +124,8 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed, but unlike rollback() it does not
+        # expire loaded objects, so results read inside the block stay usable after it.
         self.session.close()
 
     def commit(self) -> None:
