@@ -25,6 +25,11 @@ def create_app(ctx: BotContext, client: WebClient | None = None, *, workers: int
     settings = ctx.settings
     settings.require_slack()
     client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
+    # Bolt also reads SLACK_BOT_TOKEN from the environment and warns that our client wins;
+    # it does, on purpose (it carries the API URL and the retry handlers).
+    logging.getLogger("slack_bolt.App").addFilter(
+        lambda record: "`token` will be unused" not in record.getMessage()
+    )
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",

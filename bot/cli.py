@@ -150,13 +150,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, serve_http, serve_socket_mode
     from bot.context import BotContext
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.require_slack()
     db = open_database(settings)
     try:
         app = create_app(BotContext(settings=settings, db=db))
     except (BoltError, SlackApiError, OSError) as err:
         raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.slack_app_token:
         serve_socket_mode(app, settings.slack_app_token)
     else:

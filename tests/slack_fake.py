@@ -398,6 +398,7 @@ class FakeSlack:
         self.strict = strict
         self.team_id = team_id
         self.errors: list[str] = []
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out
         self._host = host
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
@@ -710,6 +711,12 @@ class FakeSlack:
     def _channel_for(self, channel: str) -> str:
         """Posting to a user id lands in the DM with that user, as on Slack."""
         return "D" + channel if channel[:1] in ("U", "W") else channel
+
+    def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Socket Mode: hands out `socket_mode_url` (a test's WebSocket server), if one is set."""
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
