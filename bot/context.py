@@ -1,8 +1,10 @@
-"""What every listener needs: settings, the database and a clock (injectable for tests)."""
+"""What every listener needs: settings, the database, a clock (injectable for tests) and the
+pool that runs work after the ack."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +22,11 @@ class BotContext:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = field(default=system_clock)
+    # Slow work after the ack runs here, not on Bolt's listener pool: a listener returns as soon
+    # as it has acked, so a burst of slow searches can never delay the next request's ack.
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="after-ack")
+    )
 
     def now(self) -> datetime:
         return self.clock()

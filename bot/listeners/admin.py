@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from scheduling.zones import zone_of
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -17,9 +16,10 @@ from sqlalchemy.orm import Session
 from bot.blocks.common import text_blocks
 from bot.context import BotContext
 from bot.directory import ensure_person
-from bot.listeners.after_ack import reported, responder
+from bot.listeners.after_ack import later, responder
 from bot.mentions import mentioned_users
 from scheduling.errors import ParseError
+from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.models import Person, Role, RoleRequest, WorkspaceSetting
 
@@ -168,19 +168,21 @@ def register_self(ctx: BotContext, client: WebClient, command: dict) -> str:
     return f"Thanks! HR will review your registration as {_a(role)}."
 
 
+def _say(reply, text: str) -> None:
+    reply(text, text_blocks(text))
+
+
 def register(app: App, ctx: BotContext) -> None:
     @app.command("/interview-admin")
     def interview_admin(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
         ack()
         reply = responder(respond)
-        with reported(reply, "/interview-admin"):
-            text = admin(ctx, client, command)
-            reply(text, text_blocks(text))
+        later(ctx.background, reply, "/interview-admin",
+              lambda: _say(reply, admin(ctx, client, command)))
 
     @app.command("/interview-register")
     def interview_register(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
         ack()
         reply = responder(respond)
-        with reported(reply, "/interview-register"):
-            text = register_self(ctx, client, command)
-            reply(text, text_blocks(text))
+        later(ctx.background, reply, "/interview-register",
+              lambda: _say(reply, register_self(ctx, client, command)))

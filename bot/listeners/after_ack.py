@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 
 from slack_sdk.errors import SlackApiError
@@ -36,6 +37,16 @@ def reported(reply: Reply, what: str) -> Iterator[None]:
             reply(text, error_blocks(text))
         except Exception:
             log.exception("could not tell the user about failure %s", ref)
+
+
+def later(background: Executor, reply: Reply, what: str, work: Callable[[], None]) -> None:
+    """Run `work` on the after-ack pool, reporting its failures to the user through `reply`."""
+
+    def run() -> None:
+        with reported(reply, what):
+            work()
+
+    background.submit(run)
 
 
 def responder(respond: Callable[..., object]) -> Reply:

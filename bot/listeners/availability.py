@@ -7,8 +7,6 @@ import json
 import logging
 from datetime import date
 
-from scheduling.availability_text import parse_availability
-from scheduling.zones import zone_of
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -18,9 +16,10 @@ from bot.blocks.common import text_blocks
 from bot.blocks.slots import loading_modal
 from bot.context import BotContext
 from bot.directory import ensure_person
-from bot.listeners.after_ack import dm_responder, reported, responder
+from bot.listeners.after_ack import dm_responder, later, responder
 from bot.mentions import mentioned_users
 from bot.timefmt import zone_name
+from scheduling.availability_text import parse_availability
 from scheduling.errors import (
     BeyondHorizon,
     InvalidInterval,
@@ -31,6 +30,7 @@ from scheduling.errors import (
     TooManyWindows,
 )
 from scheduling.intervals import Interval
+from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows, clear_windows, list_windows, remove_window
 from storage.models import Person, Role
@@ -163,11 +163,10 @@ def register(app: App, ctx: BotContext) -> None:
         ack()
         reply = responder(respond)
         if not command.get("text", "").strip():
-            with reported(reply, "opening the availability form"):
-                open_modal(ctx, client, command)
+            later(ctx.background, reply, "opening the availability form",
+                  lambda: open_modal(ctx, client, command))
             return
-        with reported(reply, "/availability"):
-            handle_text(ctx, client, command, reply)
+        later(ctx.background, reply, "/availability", lambda: handle_text(ctx, client, command, reply))
 
     @app.view(ui.CALLBACK)
     def submitted(ack: Ack, body: dict, client: WebClient, view: dict) -> None:
@@ -184,10 +183,14 @@ def register(app: App, ctx: BotContext) -> None:
         ack()
         metadata = json.loads(view.get("private_metadata") or "{}")
         reply = dm_responder(client, user, metadata.get("channel"))
-        with reported(reply, "saving your availability"), ctx.db.unit_of_work() as uow:
-            fresh = uow.session.get(Person, person.id)
-            stored = add_windows(uow.session, fresh, windows, note="modal")
-            uow.commit()
-            zone = zone_of(fresh.tz)
-            reply("Availability saved.", ui.added([Interval(w.start_at, w.end_at) for w in stored], zone))
+
+        def save() -> None:
+            with ctx.db.unit_of_work() as uow:
+                fresh = uow.session.get(Person, person.id)
+                stored = add_windows(uow.session, fresh, windows, note="modal")
+                uow.commit()
+                zone = zone_of(fresh.tz)
+                reply("Availability saved.", ui.added([Interval(w.start_at, w.end_at) for w in stored], zone))
+
+        later(ctx.background, reply, "saving your availability", save)
 

@@ -10,7 +10,6 @@ import re
 import uuid
 from datetime import datetime, time, timedelta
 
-from scheduling.zones import zone_of
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -27,9 +26,10 @@ from bot.blocks.common import (
 )
 from bot.context import BotContext
 from bot.directory import ensure_person
-from bot.listeners.after_ack import reported, responder
+from bot.listeners.after_ack import later, responder
 from bot.mentions import parse_slots_query
 from scheduling.errors import SchedulingError
+from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.matching import SearchOutcome, find_matches
 from storage.models import Person, Role
@@ -199,7 +199,8 @@ def register(app: App, ctx: BotContext) -> None:
         reply = responder(respond)
         words = command.get("text", "").split()
         verb = words[0].lower() if words else ""
-        with reported(reply, "/interview"):
+
+        def work() -> None:
             if verb == "":
                 open_search_modal(ctx, client, command)
             elif verb == "slots":
@@ -208,6 +209,8 @@ def register(app: App, ctx: BotContext) -> None:
                 people_list(ctx, client, command, Role(verb[:-1]), reply)
             else:
                 reply("How to use /interview", text_blocks(HELP))
+
+        later(ctx.background, reply, "/interview", work)
 
     @app.options(ui.CANDIDATE)
     def candidate_options(ack: Ack, body: dict) -> None:
@@ -229,12 +232,15 @@ def register(app: App, ctx: BotContext) -> None:
         def show_error(text: str, blocks: list[dict]) -> None:
             client.views_update(view_id=view_id, view=ui.message_modal(f":warning: {text}"))
 
-        with reported(show_error, "the slot search"), ctx.db.unit_of_work() as uow:
-            hr = _hr(ctx, uow.session, client, team, user)
-            uow.commit()
-            outcome = run_search(ctx, uow.session, params, team)
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            client.views_update(view_id=view_id, view=results_view(outcome, zone_of(hr.tz), params, metadata))
+        def search() -> None:
+            with ctx.db.unit_of_work() as uow:
+                hr = _hr(ctx, uow.session, client, team, user)
+                uow.commit()
+                outcome = run_search(ctx, uow.session, params, team)
+                metadata = json.loads(view.get("private_metadata") or "{}")
+                client.views_update(view_id=view_id, view=results_view(outcome, zone_of(hr.tz), params, metadata))
+
+        later(ctx.background, show_error, "the slot search", search)
 
     @app.action(re.compile(f"^{ui.PAGE_ACTION}_(prev|next)$"))
     def page(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
@@ -244,14 +250,17 @@ def register(app: App, ctx: BotContext) -> None:
         in_modal = body.get("container", {}).get("type") == "view"
         reply = responder(respond) if not in_modal else (
             lambda text, blocks: client.views_update(view_id=body["view"]["id"], view=ui.message_modal(text)))
-        with reported(reply, "paging"), ctx.db.unit_of_work(write=False) as uow:
-            hr = people_store.get_person(uow.session, team, user)
-            require_hr(hr)
-            outcome = run_search(ctx, uow.session, params, team)
-            zone = zone_of(hr.tz)
+        def turn_page() -> None:
+            with ctx.db.unit_of_work(write=False) as uow:
+                hr = people_store.get_person(uow.session, team, user)
+                require_hr(hr)
+                outcome = run_search(ctx, uow.session, params, team)
+                zone = zone_of(hr.tz)
             if in_modal:
                 metadata = json.loads(body["view"].get("private_metadata") or "{}")
                 client.views_update(view_id=body["view"]["id"], view=results_view(outcome, zone, params, metadata))
             else:
                 respond(text=f"{len(outcome.slots)} slot(s)", blocks=ui.slot_blocks(outcome, zone, params),
                         replace_original=True, response_type="ephemeral")
+
+        later(ctx.background, reply, "paging", turn_page)
