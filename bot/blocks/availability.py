@@ -29,6 +29,8 @@ HELP = (
     "• `/availability add mon-fri 09:00-17:00 weekly until 2027-01-31`\n"
     "• `/availability add 2026-12-02 09:00, 2026-12-02 10:00` (one-hour slots)\n"
     "*Manage:* `/availability list` · `/availability remove <id>` · `/availability clear`\n"
+    "*Busy calendar (interviewers):* `/availability calendar <ics or caldav url>` · "
+    "`/availability calendar` · `/availability calendar remove`\n"
     "Or just `/availability` for a form."
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -33,7 +33,15 @@ from scheduling.intervals import Interval
 from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows, clear_windows, list_windows, remove_window
-from storage.models import Person, Role
+from storage.calendars import (
+    LINK_EXAMPLE,
+    describe_link,
+    link_calendar,
+    links_of,
+    refresh_calendars,
+    unlink_calendars,
+)
+from storage.models import CalendarLink, Person, Role
 from storage.people import PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -87,6 +95,10 @@ def handle_text(ctx: BotContext, client: WebClient, command: dict, reply) -> Non
             uow.commit()
             text = f":wastebasket: Removed window `#{window.id}`."
             reply(text, text_blocks(text))
+        elif verb == "calendar":
+            uow.commit()
+            text = calendar_command(ctx, person, rest.split())
+            reply(text, text_blocks(text))
         elif verb == "clear":
             count = clear_windows(uow.session, person, since=ctx.now())
             uow.commit()
@@ -95,6 +107,40 @@ def handle_text(ctx: BotContext, client: WebClient, command: dict, reply) -> Non
         else:
             uow.commit()
             reply("How to use /availability", text_blocks(ui.HELP))
+
+
+def calendar_command(ctx: BotContext, person: Person, words: list[str]) -> str:
+    """`calendar` (show) · `calendar <url>` · `calendar caldav <url>` · `calendar remove`."""
+    with ctx.db.unit_of_work() as uow:
+        person = uow.session.get(Person, person.id)
+        if not words:
+            links = links_of(uow.session, [person.id])[person.id]
+            if not links:
+                return "No calendar linked. Link one with `" + LINK_EXAMPLE + "`."
+            return "Linked calendars:\n" + "\n".join(f"• {describe_link(ln)}" for ln in links)
+        if words[0].lower() == "remove":
+            count = unlink_calendars(uow.session, person)
+            uow.commit()
+            return f"Unlinked {count} calendar(s); their busy time no longer counts."
+        people_store.require_role(person, Role.interviewer, "link a busy calendar")
+        kind = words[0].lower() if words[0].lower() in ("ics", "caldav") else None
+        url_words = words[1:] if kind else words
+        if len(url_words) != 1:
+            raise ParseError("Give one calendar URL.", example=LINK_EXAMPLE)
+        link = link_calendar(uow.session, person, url_words[0], kind)
+        uow.commit()
+        link_id = link.id
+    now = ctx.now()
+    errors = refresh_calendars(
+        ctx.db, [person], Interval(now, now + ctx.settings.rules().horizon), now,
+        refresh_after=timedelta(0), timeout=ctx.settings.calendar_timeout_s,
+    )
+    with ctx.db.unit_of_work(write=False) as uow:
+        link = uow.session.get(CalendarLink, link_id)
+        status = describe_link(link)
+    if errors:
+        return f":warning: Linked {status}. It could not be read yet; searches will retry it."
+    return f":calendar: Linked {status}. Its busy time now counts in searches."
 
 
 def open_modal(ctx: BotContext, client: WebClient, command: dict) -> None:

@@ -29,8 +29,10 @@ from bot.directory import ensure_person
 from bot.listeners.after_ack import later, responder
 from bot.mentions import parse_slots_query
 from scheduling.errors import SchedulingError
+from scheduling.intervals import Interval
 from scheduling.zones import zone_of
 from storage import people as people_store
+from storage.calendars import describe_link, links_of, refresh_calendars
 from storage.matching import SearchOutcome, find_matches
 from storage.models import Person, Role
 
@@ -53,23 +55,37 @@ def _day_start(day: str | None, zone) -> datetime | None:
     return datetime.combine(datetime.fromisoformat(day).date(), time(0), zone)
 
 
-def run_search(ctx: BotContext, session: Session, params: ui.SearchParams, team: str) -> SearchOutcome:
-    """Resolve the ids in `params` (same workspace only) and search with the default rules."""
-    candidate = session.get(Person, params.candidate)
-    interviewers = [session.get(Person, pid) for pid in params.interviewers]
-    people = [candidate, *interviewers]
-    if any(p is None or p.workspace_id != team for p in people):
-        raise SchedulingError("Someone in this search is no longer registered.")
-    zone = zone_of(candidate.tz)
-    start = _day_start(params.start, zone)
-    end = _day_start(params.end, zone)
-    if end is not None:
-        end += timedelta(days=1)  # the `to` day is included
-    rules = ctx.settings.rules(params.duration)
-    return find_matches(session, candidate, interviewers, rules, ctx.now(), start, end)  # type: ignore[arg-type]
+def run_search(ctx: BotContext, params: ui.SearchParams, team: str) -> SearchOutcome:
+    """Resolve the ids in `params` (same workspace only), refresh stale calendars, search."""
+    with ctx.db.unit_of_work(write=False) as uow:
+        people = [uow.session.get(Person, pid) for pid in [params.candidate, *params.interviewers]]
+        if any(p is None or p.workspace_id != team for p in people):
+            raise SchedulingError("Someone in this search is no longer registered.")
+    errors = refresh_for(ctx, people)  # type: ignore[arg-type]
+    with ctx.db.unit_of_work(write=False) as uow:
+        candidate, *interviewers = [uow.session.get(Person, p.id) for p in people]  # type: ignore[union-attr]
+        zone = zone_of(candidate.tz)
+        start = _day_start(params.start, zone)
+        end = _day_start(params.end, zone)
+        if end is not None:
+            end += timedelta(days=1)  # the `to` day is included
+        rules = ctx.settings.rules(params.duration)
+        outcome = find_matches(uow.session, candidate, interviewers, rules, ctx.now(), start, end)
+    outcome.calendar_errors = errors
+    return outcome
+
+
+def refresh_for(ctx: BotContext, people: list[Person]) -> list[str]:
+    settings, now = ctx.settings, ctx.now()
+    return refresh_calendars(
+        ctx.db, people, Interval(now, now + settings.rules().horizon + timedelta(days=1)), now,
+        refresh_after=timedelta(minutes=settings.calendar_refresh_min),
+        timeout=settings.calendar_timeout_s, mock=settings.busy_source == "mock",
+    )
 
 
 def _hr(ctx: BotContext, session: Session, client: WebClient, team: str, user: str) -> Person:
+    """The acting person, who must be HR."""
     person = ensure_person(ctx, session, client, team, user)
     require_hr(person)
     return person
@@ -91,8 +107,8 @@ def text_search(ctx: BotContext, client: WebClient, command: dict, reply) -> Non
             start=query.start.isoformat() if query.start else None,
             end=query.end.isoformat() if query.end else None, nonce=uuid.uuid4().hex[:12],
         )
-        outcome = run_search(ctx, uow.session, params, team)
-        reply(f"{len(outcome.slots)} slot(s)", ui.slot_blocks(outcome, zone, params))
+    outcome = run_search(ctx, params, team)
+    reply(f"{len(outcome.slots)} slot(s)", ui.slot_blocks(outcome, zone, params))
 
 
 def people_list(ctx: BotContext, client: WebClient, command: dict, role: Role, reply) -> None:
@@ -100,7 +116,12 @@ def people_list(ctx: BotContext, client: WebClient, command: dict, role: Role, r
         _hr(ctx, uow.session, client, command["team_id"], command["user_id"])
         uow.commit()
         found = people_store.people_with_role(uow.session, command["team_id"], role)
-        lines = [f"• {_mention(p)} — {p.tz}" + (f" · {p.email}" if p.email else "") for p in found]
+        links = links_of(uow.session, [p.id for p in found])
+        lines = [
+            f"• {_mention(p)} — {p.tz}" + (f" · {p.email}" if p.email else "")
+            + "".join(f"\n    :calendar: {describe_link(ln)}" for ln in links[p.id])
+            for p in found
+        ]
         title = f"*{role.value.capitalize()}s* ({len(found)})"
         chunks = bullet_chunks([title, *lines] if lines else [title, "_Nobody yet._"])
         reply(title, to_dicts(section(c) for c in chunks[:50]))
@@ -236,9 +257,9 @@ def register(app: App, ctx: BotContext) -> None:
             with ctx.db.unit_of_work() as uow:
                 hr = _hr(ctx, uow.session, client, team, user)
                 uow.commit()
-                outcome = run_search(ctx, uow.session, params, team)
-                metadata = json.loads(view.get("private_metadata") or "{}")
-                client.views_update(view_id=view_id, view=results_view(outcome, zone_of(hr.tz), params, metadata))
+            outcome = run_search(ctx, params, team)
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            client.views_update(view_id=view_id, view=results_view(outcome, zone_of(hr.tz), params, metadata))
 
         later(ctx.background, show_error, "the slot search", search)
 
@@ -254,8 +275,8 @@ def register(app: App, ctx: BotContext) -> None:
             with ctx.db.unit_of_work(write=False) as uow:
                 hr = people_store.get_person(uow.session, team, user)
                 require_hr(hr)
-                outcome = run_search(ctx, uow.session, params, team)
-                zone = zone_of(hr.tz)
+            outcome = run_search(ctx, params, team)
+            zone = zone_of(hr.tz)
             if in_modal:
                 metadata = json.loads(body["view"].get("private_metadata") or "{}")
                 client.views_update(view_id=body["view"]["id"], view=results_view(outcome, zone, params, metadata))

@@ -1,0 +1,166 @@
+"""Linked calendars: cached busy time from a real local feed, failures that never block."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from scheduling.errors import ParseError
+from scheduling.intervals import Interval
+from storage.busy import blocks_between
+from storage.calendars import link_calendar, links_of, refresh_calendars, unlink_calendars
+from storage.db import Database
+from storage.models import CalendarLink, Person, Role
+from tests.factories import add_person, utc
+from tests.slack_app import CAND, HR, INTV, SlackEnv, slack_env  # noqa: F401
+
+NOW = utc("2026-11-23 09:00")
+FEED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:standup@example.com
+DTSTART:20261202T150000Z
+DTEND:20261202T153000Z
+SUMMARY:Busy
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+class Feed:
+    """A calendar server on 127.0.0.1 whose answer and delay a test can change."""
+
+    def __init__(self) -> None:
+        self.body, self.delay, self.status, self.hits = FEED, 0.0, 200, 0
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                feed.hits += 1
+                time.sleep(feed.delay)
+                data = feed.body.encode()
+                self.send_response(feed.status)
+                self.send_header("Content-Type", "text/calendar")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cal/basic.ics"
+
+
+@pytest.fixture
+def feed() -> Iterator[Feed]:
+    f = Feed()
+    yield f
+    f.server.shutdown()
+
+
+def _refresh(db: Database, person: Person, *, after: timedelta = timedelta(minutes=15), timeout: float = 2,
+             now=NOW) -> list[str]:
+    return refresh_calendars(db, [person], Interval(now, now + timedelta(days=30)), now,
+                             refresh_after=after, timeout=timeout)
+
+
+def _busy(db: Database, person: Person) -> list[Interval]:
+    with db.unit_of_work(write=False) as uow:
+        return blocks_between(uow.session, [person.id], NOW, NOW + timedelta(days=30))[person.id]
+
+
+def test_feed_is_cached_refreshed_after_the_interval_and_kept_on_failure(db: Database, feed: Feed) -> None:
+    ivan = add_person(db, "U1", Role.interviewer)
+    with db.unit_of_work() as uow:
+        link_calendar(uow.session, uow.session.get(Person, ivan.id), feed.url)
+        uow.commit()
+    assert _refresh(db, ivan) == []
+    assert _busy(db, ivan) == [Interval(utc("2026-12-02 15:00"), utc("2026-12-02 15:30"))]
+    assert _refresh(db, ivan, now=NOW + timedelta(minutes=5)) == [] and feed.hits == 1  # cached
+    feed.status = 500
+    errors = _refresh(db, ivan, now=NOW + timedelta(minutes=20))
+    assert len(errors) == 1 and "U1's calendar could not be read" in errors[0]
+    assert _busy(db, ivan) == [Interval(utc("2026-12-02 15:00"), utc("2026-12-02 15:30"))]  # last known kept
+    with db.unit_of_work(write=False) as uow:
+        link = uow.session.scalars(select(CalendarLink)).one()
+        assert link.last_error and link.last_fetched_at == NOW
+
+
+def test_a_slow_feed_times_out_without_blocking(db: Database, feed: Feed) -> None:
+    ivan = add_person(db, "U1", Role.interviewer)
+    with db.unit_of_work() as uow:
+        link_calendar(uow.session, uow.session.get(Person, ivan.id), feed.url)
+        uow.commit()
+    feed.delay = 5
+    started = time.monotonic()
+    errors = _refresh(db, ivan, timeout=0.5)
+    assert time.monotonic() - started < 2.5
+    assert errors and "timed out" in errors[0]
+
+
+def test_links_must_be_web_urls_and_unlinking_drops_cached_time(db: Database, feed: Feed) -> None:
+    ivan = add_person(db, "U1", Role.interviewer)
+    with db.unit_of_work() as uow:
+        person = uow.session.get(Person, ivan.id)
+        for bad in ("/etc/passwd", "file:///etc/hosts", "not a url"):
+            with pytest.raises(ParseError):
+                link_calendar(uow.session, person, bad)
+        link = link_calendar(uow.session, person, feed.url)
+        assert link.kind == "ics"
+        assert link_calendar(uow.session, person, "https://dav.example.com/cal/ivan/").kind == "caldav"
+        uow.commit()
+    _refresh(db, ivan)
+    with db.unit_of_work() as uow:
+        assert unlink_calendars(uow.session, uow.session.get(Person, ivan.id)) == 2
+        uow.commit()
+        assert links_of(uow.session, [ivan.id]) == {ivan.id: []}
+    assert _busy(db, ivan) == []
+
+
+def _seed(env: SlackEnv) -> None:
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    env.fake.wait_for("response_url", count=2)
+    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # 15–18Z
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # 14–17Z
+    env.fake.wait_for("response_url", count=4)
+
+
+def _last_text(env: SlackEnv, count: int) -> str:
+    return json.dumps(env.fake.wait_for("response_url", count=count)[-1].args, ensure_ascii=False)
+
+
+def test_interviewer_links_a_feed_in_slack_and_hr_search_respects_it(slack_env: SlackEnv, feed: Feed) -> None:
+    env = slack_env
+    _seed(env)
+    env.slack.command("/availability", f"calendar <{feed.url}>", user_id=INTV)
+    assert "Its busy time now counts" in _last_text(env, 5)
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
+    text = _last_text(env, 6)
+    assert "15:00–16:00" not in text and "15:30–16:30 WET" in text  # 15:00–15:30Z is busy
+    env.slack.command("/interview", "interviewers", user_id=HR)
+    assert ":calendar: ics http://127.0.0.1" in _last_text(env, 7)
+
+
+def test_search_answers_and_names_the_calendar_that_could_not_be_read(slack_env: SlackEnv, feed: Feed) -> None:
+    env = slack_env
+    _seed(env)
+    env.slack.command("/availability", f"calendar {feed.url}", user_id=INTV)
+    _last_text(env, 5)
+    feed.status = 503
+    env.ctx.clock = lambda: NOW + timedelta(hours=1)  # past the refresh interval
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
+    text = _last_text(env, 6)
+    assert "Ivan Petrov's calendar could not be read" in text
+    assert "15:30–16:30 WET" in text  # last known busy time still applied, slots still shown
