@@ -406,6 +406,7 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault]] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, dict[str, Any]] = {}
         self._external_ids: dict[str, str] = {}
         self._homes: dict[str, str] = {}
         self._used_triggers: set[str] = set()
@@ -676,6 +677,8 @@ class FakeSlack:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return _Reply(fault.status, {"ok": False, "error": fault.error}, extra,
                           fault=f"{fault.status}:{fault.error}")
+        if method.startswith("upload/"):  # step 2 of files.uploadV2: raw bytes, no token
+            return _Reply(200, {"ok": True})
         if token is None and not is_response_url and not method.startswith("oauth."):
             return _Reply(200, {"ok": False, "error": "not_authed"})
         if self.strict:
@@ -711,6 +714,31 @@ class FakeSlack:
     def _channel_for(self, channel: str) -> str:
         """Posting to a user id lands in the DM with that user, as on Slack."""
         return "D" + channel if channel[:1] in ("U", "W") else channel
+
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """files.uploadV2, step 1: a URL on this fake that takes the bytes."""
+        file_id = f"F{next(self._ids):08d}"
+        self._files[file_id] = {"id": file_id, "name": args.get("filename"), "channel": None}
+        return {"ok": True, "upload_url": f"http://{self._host}:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """files.uploadV2, step 3: share the uploaded files in `channel_id`."""
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        shared = []
+        for item in files:
+            record = self._files.get(item.get("id"))
+            if record is None:
+                return {"ok": False, "error": "file_not_found"}
+            record.update(channel=args.get("channel_id"), title=item.get("title"))
+            shared.append(dict(record))
+        return {"ok": True, "files": shared}
+
+    def uploads(self) -> list[dict[str, Any]]:
+        """Files shared via files.uploadV2: id, name, title, channel and the uploaded bytes."""
+        with self._lock:
+            bodies = {c.path.rsplit("/", 1)[-1]: c.body for c in self._calls if c.path.startswith("/upload/")}
+            return [{**f, "content": bodies.get(f["id"], b"")} for f in self._files.values() if f["channel"]]
 
     def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         """Socket Mode: hands out `socket_mode_url` (a test's WebSocket server), if one is set."""
