@@ -11,15 +11,15 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from scheduling.availability_text import describe_windows, parse_availability
-from scheduling.zones import zone_of
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.report import render_outcome, search_json
 from bot.settings import Settings, SettingsError
 from bot.timefmt import parse_instant
+from scheduling.availability_text import describe_windows, parse_availability
 from scheduling.errors import SchedulingError
 from scheduling.intervals import UTC, Interval
+from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows, list_windows
 from storage.busy import add_busy

@@ -7,18 +7,18 @@ import random
 from datetime import datetime, timedelta
 
 from faker import Faker
-from scheduling.availability_text import parse_availability
-from scheduling.zones import zone_of
 from sqlalchemy import delete
-from storage.freebusy.mock import mock_freebusy_json, parse_freebusy_json
 
 from bot.report import render_outcome
 from bot.settings import Settings
+from scheduling.availability_text import parse_availability
 from scheduling.intervals import UTC, Interval
+from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows
 from storage.busy import replace_source_blocks
 from storage.db import Database
+from storage.freebusy.mock import mock_freebusy_json, parse_freebusy_json
 from storage.matching import find_matches
 from storage.migrate import upgrade
 from storage.models import Person, Role
