@@ -142,25 +142,56 @@ def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT."""
-    import logging
-
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app, serve_http, serve_socket_mode
     from bot.context import BotContext
+    from bot.reminders import ReminderService
 
     settings.require_slack()
     db = open_database(settings)
+    ctx = BotContext(settings=settings, db=db)
     try:
-        app = create_app(BotContext(settings=settings, db=db))
+        app = create_app(ctx)
     except (BoltError, SlackApiError, OSError) as err:
         raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
+    _configure_logging()
+    service = ReminderService(db, app.client).start()
+    ctx.schedule_reminders = service.schedule
+    try:
+        if settings.slack_app_token:
+            serve_socket_mode(app, settings.slack_app_token)
+        else:
+            serve_http(app, args.port or settings.port, host=args.host)
+    finally:
+        service.stop()
+    return 0
+
+
+def _configure_logging() -> None:
+    import logging
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings.slack_app_token:
-        serve_socket_mode(app, settings.slack_app_token)
-    else:
-        serve_http(app, args.port or settings.port, host=args.host)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Reminders only (no Slack requests served), until SIGTERM or SIGINT."""
+    import signal
+    import threading
+
+    from bot.reminders import run_worker
+    from bot.slack_client import make_client
+
+    if not settings.slack_bot_token:
+        raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
+    db = open_database(settings)
+    _configure_logging()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_worker(db, make_client(settings.slack_bot_token, settings.slack_api_url), stop, args.tick)
     return 0
 
 
@@ -182,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")
     run.add_argument("--host", default="0.0.0.0")
     run.set_defaults(func=cmd_run)
+
+    worker = sub.add_parser("worker", help="send reminders only (another process serves Slack)")
+    worker.add_argument("--tick", type=float, default=1.0, help="seconds between due-reminder sweeps")
+    worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="build a local demo database and print matches (no Slack)")
     demo.add_argument("--database", default="sqlite:///interview-bot-demo.db")

@@ -3,7 +3,7 @@ pool that runs work after the ack."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +27,10 @@ class BotContext:
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="after-ack")
     )
+
+    # Set by `run`: gives newly planned reminders their scheduler jobs at once (the scheduler's
+    # ticker would find them within a second anyway).
+    schedule_reminders: Callable[[Iterable[tuple[int, datetime]]], None] | None = None
 
     def now(self) -> datetime:
         return self.clock()

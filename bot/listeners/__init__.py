@@ -8,7 +8,7 @@ from bot.context import BotContext
 
 
 def register_all(app: App, ctx: BotContext) -> None:
-    from bot.listeners import admin, availability, home, interview
+    from bot.listeners import admin, availability, booking, home, interview
 
-    for module in (availability, interview, admin, home):
+    for module in (availability, interview, booking, admin, home):
         module.register(app, ctx)

@@ -27,6 +27,7 @@ from bot.blocks.common import (
 from bot.context import BotContext
 from bot.directory import ensure_person
 from bot.listeners.after_ack import later, responder
+from bot.listeners.booking import list_interviews, offer_slots
 from bot.mentions import parse_slots_query
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
@@ -40,6 +41,8 @@ HELP = (
     "*/interview* (HR)\n"
     "• `/interview` — find slots in a form\n"
     "• `/interview slots @candidate @interviewer [@interviewer …] [60m] [from DATE] [to DATE]`\n"
+    "• `/interview offer @candidate @interviewer [60m] [N]` — let the candidate pick one of N slots\n"
+    "• `/interview list` — upcoming interviews (yours, or everyone's for HR)\n"
     "• `/interview candidates` · `/interview interviewers`"
 )
 REFUSAL = "Sorry, only HR coordinators can find and book interviews."
@@ -228,6 +231,10 @@ def register(app: App, ctx: BotContext) -> None:
                 text_search(ctx, client, command, reply)
             elif verb in ("candidates", "interviewers"):
                 people_list(ctx, client, command, Role(verb[:-1]), reply)
+            elif verb == "list":
+                list_interviews(ctx, client, command, reply)
+            elif verb == "offer":
+                offer_slots(ctx, client, command, reply)
             else:
                 reply("How to use /interview", text_blocks(HELP))
 

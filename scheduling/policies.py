@@ -1,0 +1,179 @@
+"""Rules applied after the free-time search: interviewer caps and the mock-interview programme.
+
+Pure logic, no storage: callers load booked starts and the candidate's history and pass them in,
+so every rule can be tested (and property-tested) without a database.
+
+Caps count in the *interviewer's* zone: a slot is removed when the interviewer already has
+`cap` interviews on the local day (or ISO week, Monday–Sunday local) where the slot starts.
+Slots found by one search are alternatives, so they never count against each other.
+
+Programme rules (off unless a template switches them on): a candidate who completed
+`max_completed` interviews is offered nothing; an interviewer who already interviewed the
+candidate (booked or completed) cannot be on the panel; and the candidate goes on only while
+each of their last two graded interviews scored above `min_grade`. An interview's grade is
+the lowest grade its interviewers gave (the weakest verdict decides); ungraded interviews are
+ignored, so a candidate with fewer than two grades is not held back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from scheduling.errors import SchedulingError
+from scheduling.intervals import Interval
+
+
+class InvalidPolicy(SchedulingError):
+    """A cap or programme setting that cannot work (zero or negative)."""
+
+
+@dataclass(frozen=True)
+class ProgrammeRules:
+    """The mock-interview programme; defaults are the product's documented ones."""
+
+    max_completed: int = 15
+    min_grade: int = 1
+    recent: int = 2
+
+    def __post_init__(self) -> None:
+        if self.max_completed < 1 or self.recent < 1:
+            raise InvalidPolicy("The programme needs at least one interview and one recent grade.")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Rules on top of free time. `Policy()` changes nothing; caps of None mean no cap."""
+
+    cap_per_day: int | None = None
+    cap_per_week: int | None = None
+    programme: ProgrammeRules | None = None
+
+    def __post_init__(self) -> None:
+        for cap in (self.cap_per_day, self.cap_per_week):
+            if cap is not None and cap < 1:
+                raise InvalidPolicy("A cap on interviews must be at least 1.", example="--cap-day 2")
+
+    @property
+    def has_caps(self) -> bool:
+        return self.cap_per_day is not None or self.cap_per_week is not None
+
+
+@dataclass(frozen=True)
+class InterviewerLoad:
+    """One interviewer's already-booked interview starts (UTC) and the zone caps count in."""
+
+    name: str
+    zone: tzinfo
+    starts: Sequence[datetime] = ()
+
+
+@dataclass
+class CapResult:
+    slots: list[Interval]
+    notes: list[str] = field(default_factory=list)
+    capped: list[str] = field(default_factory=list)
+
+
+def _week_of(day: date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso.year, iso.week
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def apply_caps(slots: Sequence[Interval], loads: Sequence[InterviewerLoad], policy: Policy) -> CapResult:
+    """Drop slots that would put any interviewer over a cap; notes say who and which cap."""
+    if not policy.has_caps:
+        return CapResult(slots=list(slots))
+    kept: list[Interval] = []
+    full_days: dict[str, set[date]] = {}
+    full_weeks: dict[str, set[date]] = {}
+    removed: Counter[tuple[str, str]] = Counter()
+    counts = [
+        (load, Counter(s.astimezone(load.zone).date() for s in load.starts)) for load in loads
+    ]
+    weeks = [Counter({}) for _ in loads]
+    for (_, days), week in zip(counts, weeks, strict=True):
+        for day, n in days.items():
+            week[_week_of(day)] += n
+    for slot in slots:
+        ok = True
+        for (load, days), week in zip(counts, weeks, strict=True):
+            day = slot.start.astimezone(load.zone).date()
+            if policy.cap_per_day is not None and days[day] >= policy.cap_per_day:
+                full_days.setdefault(load.name, set()).add(day)
+                removed[(load.name, "day")] += 1
+                ok = False
+            elif policy.cap_per_week is not None and week[_week_of(day)] >= policy.cap_per_week:
+                full_weeks.setdefault(load.name, set()).add(_monday(day))
+                removed[(load.name, "week")] += 1
+                ok = False
+        if ok:
+            kept.append(slot)
+    notes = [
+        f"{name} already has {policy.cap_per_day} interview(s) on {_days(days)} "
+        f"(cap per day): {removed[(name, 'day')]} slot(s) removed."
+        for name, days in full_days.items()
+    ] + [
+        f"{name} already has {policy.cap_per_week} interview(s) in the week of {_days(mondays)} "
+        f"(cap per week): {removed[(name, 'week')]} slot(s) removed."
+        for name, mondays in full_weeks.items()
+    ]
+    capped = list(dict.fromkeys([*full_days, *full_weeks]))
+    return CapResult(slots=kept, notes=notes, capped=capped)
+
+
+def _days(days: set[date]) -> str:
+    return ", ".join(f"{d:%a %d %b %Y}" for d in sorted(days))
+
+
+@dataclass(frozen=True)
+class CandidateHistory:
+    """What the programme looks at: completed count, grades oldest first, past interviewers."""
+
+    completed: int = 0
+    grades: tuple[int, ...] = ()
+    interviewed_by: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ProgrammeVerdict:
+    """Empty `reasons` means the programme allows the search; `blocked_by` names panel members."""
+
+    reasons: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def programme_verdict(
+    rules: ProgrammeRules, history: CandidateHistory, panel: Mapping[int, str], candidate: str
+) -> ProgrammeVerdict:
+    """Check every programme rule; each one that fails adds its own reason."""
+    reasons: list[str] = []
+    if history.completed >= rules.max_completed:
+        reasons.append(
+            f"{candidate} has completed {history.completed} interview(s); the programme "
+            f"allows {rules.max_completed}."
+        )
+    repeat = tuple(name for pid, name in panel.items() if pid in history.interviewed_by)
+    if repeat:
+        reasons.append(
+            f"{', '.join(repeat)} already interviewed {candidate}; the programme needs "
+            "interviewers who have not."
+        )
+    recent = history.grades[-rules.recent :]
+    if any(g <= rules.min_grade for g in recent):
+        shown = ", ".join(str(g) for g in recent)
+        reasons.append(
+            f"{candidate}'s last grades ({shown}) are not each above {rules.min_grade}; "
+            "the programme stops here."
+        )
+    return ProgrammeVerdict(reasons=tuple(reasons), blocked_by=repeat)

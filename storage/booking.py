@@ -1,0 +1,254 @@
+"""Booking as one atomic step, plus cancel, reschedule, grades and the listings.
+
+Listing and booking share one rule path: a booking re-runs `find_matches` over exactly the
+requested slot, so it accepts precisely what the search would list (buffers, notice, horizon,
+caps and programme rules included). Concurrency: the people rows are locked in id order before
+the re-check (PostgreSQL row locks; SQLite's write transaction already holds the database
+lock), and PostgreSQL's exclusion constraint forbids overlapping active bookings per person
+even if the application check were bypassed. The functions flush and never commit: the caller's
+unit of work commits the booking together with its reminders, or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduling.errors import SchedulingError
+from scheduling.intervals import Interval
+from scheduling.slots import SearchRules
+from storage.matching import find_matches
+from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
+from storage.people import lock_people
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+class SlotTaken(SchedulingError):
+    """The slot is no longer bookable; `alternatives` are fresh slots near it."""
+
+    def __init__(self, message: str, alternatives: Sequence[Interval] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = list(alternatives)
+
+
+class BookingError(SchedulingError):
+    """A change to an interview that its state or the actor does not allow."""
+
+
+@dataclass
+class Booking:
+    interview: Interview
+    replayed: bool = False
+    people: list[Person] = field(default_factory=list)
+
+
+def _nearest(slots: Sequence[Interval], to: Interval, n: int = 3) -> list[Interval]:
+    ranked = sorted(slots, key=lambda s: abs((s.start - to.start).total_seconds()))
+    return sorted(ranked[:n])
+
+
+def _why_not(outcome) -> str:
+    reasons = outcome.diagnosis.reasons if outcome.diagnosis else []
+    return reasons[0] if reasons else "someone is no longer free then"
+
+
+def check_bookable(
+    session: Session,
+    candidate: Person,
+    interviewers: Sequence[Person],
+    slot: Interval,
+    rules: SearchRules,
+    now: datetime,
+    exclude_interview: int | None = None,
+) -> None:
+    """Raise SlotTaken unless the search would list `slot` right now."""
+    if slot.duration != rules.duration:
+        raise SlotTaken("That slot does not have the interview's duration.")
+    outcome = find_matches(session, candidate, interviewers, rules, now, slot.start, slot.end,
+                           exclude_interview=exclude_interview)
+    if slot in outcome.slots:
+        return
+    fresh = find_matches(session, candidate, interviewers, rules, now, exclude_interview=exclude_interview)
+    alternatives = fresh.slots or (fresh.diagnosis.alternatives if fresh.diagnosis else [])
+    raise SlotTaken(f"That slot was just taken: {_why_not(outcome)}.", _nearest(alternatives, slot))
+
+
+def _existing(session: Session, key: str) -> Interview | None:
+    return session.scalars(select(Interview).where(Interview.idempotency_key == key)).first()
+
+
+def _replay(interview: Interview, people: Sequence[Person], slot: Interval) -> Booking:
+    same_people = {p.person_id for p in interview.participants} == {p.id for p in people}
+    if interview.start_at != slot.start or not same_people:
+        raise BookingError("This booking request was already used for another slot.")
+    return Booking(interview=interview, replayed=True, people=list(people))
+
+
+def book(
+    session: Session,
+    *,
+    candidate: Person,
+    interviewers: Sequence[Person],
+    slot: Interval,
+    rules: SearchRules,
+    now: datetime,
+    booked_by: Person | None = None,
+    idempotency_key: str | None = None,
+    template_id: int | None = None,
+) -> Booking:
+    people = [candidate, *interviewers]
+    if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
+        return _replay(done, people, slot)
+    lock_people(session, [p.id for p in people])
+    if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
+        return _replay(done, people, slot)  # a concurrent retry won while we waited for the lock
+    check_bookable(session, candidate, interviewers, slot, rules, now)
+    interview = Interview(
+        workspace_id=candidate.workspace_id, uid=f"{uuid.uuid4()}@interview-bot",
+        candidate_id=candidate.id, template_id=template_id, start_at=slot.start, end_at=slot.end,
+        buffer_before_min=int(rules.buffer_before.total_seconds() // 60),
+        buffer_after_min=int(rules.buffer_after.total_seconds() // 60),
+        idempotency_key=idempotency_key, booked_by=booked_by.id if booked_by else None,
+        created_at=now, updated_at=now,
+    )
+    interview.participants = [
+        InterviewParticipant(person_id=p.id, role=Role.candidate if p is candidate else Role.interviewer,
+                             start_at=slot.start, end_at=slot.end, active=True)
+        for p in people
+    ]
+    try:
+        with session.begin_nested():
+            session.add(interview)
+            session.flush()
+    except IntegrityError as err:
+        if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
+            return _replay(done, people, slot)
+        if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.") from None
+        raise
+    return Booking(interview=interview, people=people)
+
+
+def _get(session: Session, interview_id: int) -> Interview:
+    interview = session.get(Interview, interview_id, with_for_update=True)
+    if interview is None:
+        raise BookingError(f"There is no interview #{interview_id}.")
+    return interview
+
+
+def cancel(session: Session, interview_id: int, *, by: Person | None, now: datetime) -> Interview:
+    interview = _get(session, interview_id)
+    if interview.status is InterviewStatus.cancelled:
+        raise BookingError(f"Interview #{interview_id} is already cancelled.")
+    if interview.start_at <= now:
+        raise BookingError(f"Interview #{interview_id} has already started; it cannot be cancelled.")
+    interview.status = InterviewStatus.cancelled
+    interview.sequence += 1
+    interview.updated_at = now
+    for part in interview.participants:
+        part.active = False
+    session.flush()
+    return interview
+
+
+def reschedule(
+    session: Session, interview_id: int, new_slot: Interval, *, rules: SearchRules, now: datetime,
+    by: Person | None,
+) -> Interview:
+    interview = _get(session, interview_id)
+    if interview.status is not InterviewStatus.booked:
+        raise BookingError(f"Interview #{interview_id} is {interview.status.value}; it cannot be moved.")
+    if interview.start_at <= now:
+        raise BookingError(f"Interview #{interview_id} has already started; it cannot be moved.")
+    people = [p.person for p in interview.participants]
+    lock_people(session, [p.id for p in people])
+    candidate = next(p for p in people if p.id == interview.candidate_id)
+    interviewers = [p for p in people if p.id != interview.candidate_id]
+    check_bookable(session, candidate, interviewers, new_slot, rules, now, exclude_interview=interview.id)
+    interview.start_at, interview.end_at = new_slot.start, new_slot.end
+    interview.sequence += 1
+    interview.updated_at = now
+    for part in interview.participants:
+        part.start_at, part.end_at = new_slot.start, new_slot.end
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as err:
+        if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.") from None
+        raise
+    return interview
+
+
+def record_grade(session: Session, interview_id: int, *, interviewer: Person, grade: int, now: datetime) -> None:
+    """An interviewer grades the candidate 0–5 once the interview is over; re-grading overwrites."""
+    if not 0 <= grade <= 5:
+        raise BookingError("A grade is a whole number from 0 to 5.")
+    interview = _get(session, interview_id)
+    part = next((p for p in interview.participants if p.person_id == interviewer.id), None)
+    if part is None or part.role is not Role.interviewer:
+        raise BookingError(f"Only the interviewers of interview #{interview_id} can grade it.")
+    if interview.status is InterviewStatus.cancelled:
+        raise BookingError(f"Interview #{interview_id} was cancelled.")
+    if interview.end_at > now:
+        raise BookingError(f"Interview #{interview_id} has not ended yet.")
+    part.grade, part.graded_at = grade, now
+    if interview.status is InterviewStatus.booked:
+        interview.status = InterviewStatus.completed
+    session.flush()
+
+
+def complete_past(session: Session, now: datetime) -> int:
+    """Mark booked interviews that have ended as completed."""
+    result = session.execute(
+        update(Interview)
+        .where(Interview.status == InterviewStatus.booked, Interview.end_at <= now)
+        .values(status=InterviewStatus.completed, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def upcoming_for(session: Session, person: Person, now: datetime, limit: int = 50) -> list[Interview]:
+    return list(session.scalars(
+        select(Interview)
+        .join(InterviewParticipant, InterviewParticipant.interview_id == Interview.id)
+        .where(InterviewParticipant.person_id == person.id, InterviewParticipant.active.is_(True),
+               Interview.status == InterviewStatus.booked, Interview.end_at > now)
+        .order_by(Interview.start_at).limit(limit)
+    ))
+
+
+def upcoming_all(session: Session, workspace_id: str, now: datetime, limit: int = 100) -> list[Interview]:
+    return list(session.scalars(
+        select(Interview)
+        .where(Interview.workspace_id == workspace_id, Interview.status == InterviewStatus.booked,
+               Interview.end_at > now)
+        .order_by(Interview.start_at).limit(limit)
+    ))
+
+
+def interviews_on_day(session: Session, workspace_id: str, day_start: datetime, day_end: datetime) -> list[Interview]:
+    return list(session.scalars(
+        select(Interview)
+        .where(Interview.workspace_id == workspace_id, Interview.status != InterviewStatus.cancelled,
+               Interview.start_at >= day_start, Interview.start_at < day_end)
+        .order_by(Interview.start_at)
+    ))
+
+
+def ended_between(session: Session, start: datetime, end: datetime) -> list[Interview]:
+    """Interviews that ended in `[start, end)` and were not cancelled (for grade requests)."""
+    return list(session.scalars(
+        select(Interview)
+        .where(Interview.status != InterviewStatus.cancelled, Interview.end_at >= start, Interview.end_at < end)
+        .order_by(Interview.end_at)
+    ))
+
+
