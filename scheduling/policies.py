@@ -86,6 +86,15 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _tally(load: InterviewerLoad) -> tuple[Counter[date], Counter[tuple[int, int]]]:
+    """Booked interviews per local day and per local ISO week."""
+    days = Counter(s.astimezone(load.zone).date() for s in load.starts)
+    weeks: Counter[tuple[int, int]] = Counter()
+    for day, n in days.items():
+        weeks[_week_of(day)] += n
+    return days, weeks
+
+
 def apply_caps(slots: Sequence[Interval], loads: Sequence[InterviewerLoad], policy: Policy) -> CapResult:
     """Drop slots that would put any interviewer over a cap; notes say who and which cap."""
     if not policy.has_caps:
@@ -94,16 +103,10 @@ def apply_caps(slots: Sequence[Interval], loads: Sequence[InterviewerLoad], poli
     full_days: dict[str, set[date]] = {}
     full_weeks: dict[str, set[date]] = {}
     removed: Counter[tuple[str, str]] = Counter()
-    counts = [
-        (load, Counter(s.astimezone(load.zone).date() for s in load.starts)) for load in loads
-    ]
-    weeks = [Counter({}) for _ in loads]
-    for (_, days), week in zip(counts, weeks, strict=True):
-        for day, n in days.items():
-            week[_week_of(day)] += n
+    tallies = [(load, *_tally(load)) for load in loads]
     for slot in slots:
         ok = True
-        for (load, days), week in zip(counts, weeks, strict=True):
+        for load, days, week in tallies:
             day = slot.start.astimezone(load.zone).date()
             if policy.cap_per_day is not None and days[day] >= policy.cap_per_day:
                 full_days.setdefault(load.name, set()).add(day)

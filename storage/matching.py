@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
+from scheduling.policies import (
+    CandidateHistory,
+    InterviewerLoad,
+    Policy,
+    apply_caps,
+    programme_verdict,
+)
 from scheduling.slots import (
     Diagnosis,
     Participant,
@@ -18,9 +27,10 @@ from scheduling.slots import (
     find_slots,
     search_bounds,
 )
+from scheduling.zones import zone_of
 from storage.availability import windows_between
 from storage.busy import blocks_between, interviews_between
-from storage.models import Person, Role
+from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 
 
 class InvalidPanel(SchedulingError):
@@ -79,8 +89,13 @@ def find_matches(
     end: datetime | None = None,
     *,
     exclude_interview: int | None = None,
+    policy: Policy | None = None,
 ) -> SearchOutcome:
-    """Common slots in time order; when there are none, a diagnosis of why."""
+    """Common slots in time order; when there are none, a diagnosis of why.
+
+    With a `policy`, programme rules and caps then remove slots; each rule that removed
+    something adds a note (and is the diagnosis when nothing is left).
+    """
     check_panel(candidate, interviewers)
     people = [candidate, *interviewers]
     outcome = SearchOutcome(slots=[], candidate=candidate, interviewers=list(interviewers))
@@ -91,6 +106,97 @@ def find_matches(
     span = Interval(full.start - margin, full.end + margin)
     participants = load_participants(session, people, span, exclude_interview)
     outcome.slots = find_slots(participants, rules, now, start, end)
+    if policy is not None and _apply_policy(session, outcome, policy, span, exclude_interview):
+        return outcome
     if not outcome.slots:
         outcome.diagnosis = diagnose(participants, rules, now, start, end)
     return outcome
+
+
+def _apply_policy(
+    session: Session,
+    outcome: SearchOutcome,
+    policy: Policy,
+    span: Interval,
+    exclude_interview: int | None,
+) -> bool:
+    """Apply programme rules, then caps. True when a rule decided the (empty) answer."""
+    if policy.programme is not None:
+        history = candidate_history(session, outcome.candidate, exclude_interview)
+        panel = {p.id: p.name for p in outcome.interviewers}
+        verdict = programme_verdict(policy.programme, history, panel, outcome.candidate.name)
+        if not verdict.allowed:
+            outcome.slots = []
+            outcome.notes.extend(verdict.reasons)
+            outcome.diagnosis = Diagnosis(
+                reasons=list(verdict.reasons), bottlenecks=list(verdict.blocked_by)
+            )
+            return True
+    if not policy.has_caps or not outcome.slots:
+        return False
+    loads = interviewer_loads(session, outcome.interviewers, span, exclude_interview)
+    capped = apply_caps(outcome.slots, loads, policy)
+    outcome.slots = capped.slots
+    outcome.notes.extend(capped.notes)
+    if not capped.slots:
+        outcome.diagnosis = Diagnosis(reasons=list(capped.notes), bottlenecks=capped.capped)
+        return True
+    return False
+
+
+def _counted(query: Select[Any], exclude_interview: int | None) -> Select[Any]:
+    """Interviews that count for rules: active participation, not cancelled, not the one moved."""
+    query = query.where(
+        InterviewParticipant.active.is_(True), Interview.status != InterviewStatus.cancelled
+    )
+    if exclude_interview is not None:
+        query = query.where(Interview.id != exclude_interview)
+    return query
+
+
+def interviewer_loads(
+    session: Session, interviewers: Sequence[Person], span: Interval, exclude_interview: int | None
+) -> list[InterviewerLoad]:
+    """Each interviewer's interview starts around `span`, wide enough to fill any local week."""
+    week = timedelta(days=8)
+    query = _counted(
+        select(InterviewParticipant.person_id, InterviewParticipant.start_at)
+        .join(Interview, Interview.id == InterviewParticipant.interview_id)
+        .where(
+            InterviewParticipant.person_id.in_([p.id for p in interviewers]),
+            InterviewParticipant.start_at >= span.start - week,
+            InterviewParticipant.start_at < span.end + week,
+        ),
+        exclude_interview,
+    )
+    starts: dict[int, list[datetime]] = {p.id: [] for p in interviewers}
+    for pid, moment in session.execute(query):
+        starts[pid].append(moment)
+    return [InterviewerLoad(p.name, zone_of(p.tz), starts[p.id]) for p in interviewers]
+
+
+def candidate_history(
+    session: Session, candidate: Person, exclude_interview: int | None = None
+) -> CandidateHistory:
+    """Completed count, grades (lowest interviewer grade per interview) and past interviewers."""
+    query = _counted(
+        select(
+            Interview.id,
+            Interview.status,
+            InterviewParticipant.person_id,
+            InterviewParticipant.grade,
+        )
+        .join(InterviewParticipant, InterviewParticipant.interview_id == Interview.id)
+        .where(Interview.candidate_id == candidate.id, InterviewParticipant.role == Role.interviewer)
+        .order_by(Interview.start_at, Interview.id),
+        exclude_interview,
+    )
+    completed: dict[int, int | None] = {}
+    interviewed_by: set[int] = set()
+    for interview_id, status, person_id, grade in session.execute(query):
+        interviewed_by.add(person_id)
+        if status is InterviewStatus.completed:
+            given = [g for g in (completed.get(interview_id), grade) if g is not None]
+            completed[interview_id] = min(given) if given else None
+    grades = tuple(g for g in completed.values() if g is not None)
+    return CandidateHistory(len(completed), grades, frozenset(interviewed_by))
