@@ -119,7 +119,7 @@ def book(
         created_at=now, updated_at=now,
     )
     interview.participants = [
-        InterviewParticipant(person_id=p.id, role=Role.candidate if p is candidate else Role.interviewer,
+        InterviewParticipant(person=p, role=Role.candidate if p is candidate else Role.interviewer,
                              start_at=slot.start, end_at=slot.end, active=True)
         for p in people
     ]

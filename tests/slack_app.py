@@ -72,6 +72,7 @@ def slack_env(db: Database) -> Iterator[SlackEnv]:
             yield SlackEnv(fake, SlackClient(url, SECRET, response_url=fake.response_url), db, ctx, url)
         finally:
             server.close()
+            ctx.background.shutdown(wait=True)  # let after-ack work finish while Slack still answers
         assert fake.errors == [], fake.errors
 
 

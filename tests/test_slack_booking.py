@@ -1,0 +1,238 @@
+"""Booking journeys in Slack: Book, notifications with .ics, double clicks, races, cancel,
+reschedule, grading, offers the candidate picks from, and listings."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from storage.models import Interview, InterviewParticipant, InterviewStatus, Offer, Person, Reminder, ReminderStatus
+from tests.factories import utc
+from tests.slack_app import CAND, HR, INTV, SlackEnv, clock_at, slack_env  # noqa: F401
+from tests.slack_requests import block_actions_payload
+
+HR2 = "UHR0002"
+
+
+def _text(call) -> str:
+    return json.dumps(call.args, ensure_ascii=False)
+
+
+def _seed(env: SlackEnv) -> None:
+    before = len(env.fake.calls("response_url"))
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    env.fake.wait_for("response_url", count=before + 2)
+    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # 15–18Z
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # 14–17Z
+    env.fake.wait_for("response_url", count=before + 4)
+
+
+def _book_buttons(env: SlackEnv, user: str = HR) -> list[dict]:
+    """Search as text and return the Book buttons of the reply."""
+    before = len(env.fake.calls("response_url"))
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=user)
+    reply = env.fake.wait_for("response_url", count=before + 1)[-1].args
+    return [b["accessory"] for b in reply["blocks"] if b.get("accessory", {}).get("action_id") == "book_slot"]
+
+
+_names = iter(range(10**6))
+
+
+def _click(env: SlackEnv, button: dict, user: str = HR, **headers: str) -> str:
+    """Press a button; returns the name of its response_url, to wait on with `_answer`."""
+    name = f"click-{next(_names)}"
+    payload = block_actions_payload(user_id=user, action_id=button["action_id"], value=button["value"],
+                                    response_url=env.fake.response_url(name))
+    assert env.slack.action(payload, extra_headers=headers or None).status == 200
+    return name
+
+
+def _answer(env: SlackEnv, name: str, timeout: float = 5.0) -> str:
+    """The (last) reply posted to the response_url called `name`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [c for c in env.fake.calls("response_url") if c.path.endswith(f"/{name}")]
+        if found:
+            return _text(found[-1])
+        time.sleep(0.02)
+    raise AssertionError(f"no reply on {name}; calls: {[c.path for c in env.fake.calls('response_url')]}")
+
+
+def _press(env: SlackEnv, user: str, action_id: str, value: str) -> str:
+    return _click(env, {"action_id": action_id, "value": value}, user)
+
+
+def _count(env: SlackEnv, model) -> int:
+    with env.db.unit_of_work(write=False) as uow:
+        return uow.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_book_notifies_everyone_in_their_zone_with_an_invitation(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    buttons = _book_buttons(env)
+    assert len(buttons) == 3
+    confirmation = _answer(env, _click(env, buttons[0]))
+    assert "Booked" in confirmation and "interview_cancel" in confirmation
+    dms = env.fake.wait_for("chat.postMessage", count=2)
+    by_channel = {c.args["channel"]: c.args["text"] for c in dms}
+    assert "16:00–17:00 CET" in by_channel[f"D{CAND}"]  # Cara, Berlin
+    assert "10:00–11:00 EST" in by_channel[f"D{INTV}"]  # Ivan, New York
+    files = [f for f in _wait_uploads(env, 2)]
+    event = Calendar.from_ical(files[0]["content"]).walk("VEVENT")[0]
+    assert event["DTSTART"].dt == utc("2026-12-02 15:00") and int(event["SEQUENCE"]) == 0
+    with env.db.unit_of_work(write=False) as uow:
+        interview = uow.session.scalars(select(Interview)).one()
+        assert interview.uid == str(event["UID"])
+        reminders = uow.session.scalars(select(Reminder)).all()
+        assert len(reminders) == 4 and {r.status for r in reminders} == {ReminderStatus.pending}
+
+
+def _wait_uploads(env: SlackEnv, count: int) -> list[dict]:
+    env.fake.wait_for("files.completeUploadExternal", count=count)
+    return env.fake.uploads()
+
+
+def test_double_click_and_slack_retry_book_once(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    button = _book_buttons(env)[0]
+    names = [_click(env, button),
+             _click(env, button, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}),
+             _click(env, button)]
+    replies = [_answer(env, n) for n in names]
+    assert sum("Already booked" in r for r in replies) == 2, replies
+    assert _count(env, Interview) == 1 and _count(env, InterviewParticipant) == 2
+    env.fake.wait_for("chat.postMessage", count=2)
+    assert len(env.fake.calls("chat.postMessage")) == 2  # one DM each, not three
+
+
+def test_two_hr_users_racing_for_overlapping_slots_one_wins(slack_env: SlackEnv) -> None:
+    env = slack_env
+    env.fake.add_user(HR2, "Hugo Ruiz", "hugo@example.com", tz="Europe/Lisbon")
+    env.slack.command("/interview-admin", f"grant <@{HR2}> hr", user_id=HR)
+    env.fake.wait_for("response_url")
+    _seed(env)
+    first = _book_buttons(env, HR)[0]             # 15:00–16:00Z
+    second = _book_buttons(env, HR2)[1]           # 15:30–16:30Z, overlaps
+    barrier = threading.Barrier(2)
+    names: list[str] = []
+
+    def click(button, user):
+        barrier.wait()
+        names.append(_click(env, button, user))
+
+    threads = [threading.Thread(target=click, args=(first, HR)), threading.Thread(target=click, args=(second, HR2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    replies = [_answer(env, n) for n in names]
+    assert sum("just taken" in r for r in replies) == 1, replies
+    assert sum("Booked" in r for r in replies) == 1, replies
+    assert _count(env, Interview) == 1 and _count(env, InterviewParticipant) == 2
+
+
+def test_cancel_and_reschedule_notify_everyone_and_move_reminders(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    _answer(env, _click(env, _book_buttons(env)[0]))
+    env.fake.wait_for("chat.postMessage", count=2)
+    with env.db.unit_of_work(write=False) as uow:
+        interview_id = uow.session.scalars(select(Interview.id)).one()
+    choices = json.loads(_answer(env, _press(env, HR, "interview_reschedule", str(interview_id))))["blocks"]
+    moves = [b["accessory"] for b in choices if b.get("accessory", {}).get("action_id", "").startswith("interview_move")]
+    target = next(m for m in moves if "T16:00" in m["value"])
+    assert "Booked" in _answer(env, _press(env, HR, target["action_id"], target["value"]))
+    moved = env.fake.wait_for("chat.postMessage", count=4)[-2:]
+    assert all("moved" in c.args["text"] for c in moved)
+    uploads = _wait_uploads(env, 4)
+    assert int(Calendar.from_ical(uploads[-1]["content"]).walk("VEVENT")[0]["SEQUENCE"]) == 1
+    with env.db.unit_of_work(write=False) as uow:
+        interview = uow.session.get(Interview, interview_id)
+        assert interview.start_at == utc("2026-12-02 16:00")
+        due = {r.due_at for r in uow.session.scalars(select(Reminder))}
+        assert due == {interview.start_at - timedelta(hours=24), interview.start_at - timedelta(hours=1)}
+    assert "Cancelled" in _answer(env, _press(env, HR, "interview_cancel", str(interview_id)))
+    cancelled = env.fake.wait_for("chat.postMessage", count=6)[-2:]
+    assert all("cancelled" in c.args["text"] for c in cancelled)
+    uploads = _wait_uploads(env, 6)
+    cal = Calendar.from_ical(uploads[-1]["content"])
+    assert str(cal["METHOD"]) == "CANCEL"
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.get(Interview, interview_id).status is InterviewStatus.cancelled
+        assert {r.status for r in uow.session.scalars(select(Reminder))} == {ReminderStatus.cancelled}
+
+
+def test_only_hr_can_book_or_cancel(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    button = _book_buttons(env)[0]
+    assert "Only HR" in _answer(env, _click(env, button, user=INTV))
+    assert _count(env, Interview) == 0
+
+
+def test_interviewer_grades_after_the_interview(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    _answer(env, _click(env, _book_buttons(env)[0]))
+    with env.db.unit_of_work(write=False) as uow:
+        interview_id = uow.session.scalars(select(Interview.id)).one()
+    value = json.dumps({"i": interview_id, "g": 4})
+    assert "not ended" in _answer(env, _press(env, INTV, "interview_grade_4", value))
+    clock_at(env, utc("2026-12-02 17:00"))
+    assert "Only the interviewers" in _answer(env, _press(env, CAND, "interview_grade_4", value))
+    assert "graded" in _answer(env, _press(env, INTV, "interview_grade_4", value))
+    with env.db.unit_of_work(write=False) as uow:
+        part = uow.session.scalars(select(InterviewParticipant).where(InterviewParticipant.grade.is_not(None))).one()
+        assert part.grade == 4
+
+
+def test_candidate_picks_from_an_offer_first_pick_wins_and_it_expires(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}> 60m 2", user_id=HR)
+    offer_dm = env.fake.wait_for("chat.postMessage")[0].args
+    assert offer_dm["channel"] == CAND
+    picks = [b["accessory"] for b in offer_dm["blocks"] if "accessory" in b]
+    assert len(picks) == 2
+    texts = [_answer(env, _press(env, CAND, p["action_id"], p["value"])) for p in picks]
+    assert "Booked" in texts[0] and "already picked" in texts[1]
+    assert _count(env, Interview) == 1
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(Offer.status)).one() == "taken"
+
+
+def test_expired_offer_books_nothing(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}>", user_id=HR)
+    pick = next(b["accessory"] for b in env.fake.wait_for("chat.postMessage")[0].args["blocks"] if "accessory" in b)
+    clock_at(env, utc("2026-11-25 10:00"))  # past the 48 h offer lifetime
+    assert "expired" in _answer(env, _press(env, CAND, pick["action_id"], pick["value"]))
+    assert _count(env, Interview) == 0
+
+
+def test_lists_and_home_show_the_booking(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    _answer(env, _click(env, _book_buttons(env)[0]))
+    env.fake.wait_for("files.completeUploadExternal", count=2)
+    n = len(env.fake.calls("response_url"))
+    env.slack.command("/interview", "list", user_id=HR)
+    hr_list = _text(env.fake.wait_for("response_url", count=n + 1)[-1])
+    assert "Upcoming interviews" in hr_list and "interview_cancel" in hr_list and "15:00–16:00 WET" in hr_list
+    env.slack.command("/interview", "list", user_id=CAND)
+    mine = _text(env.fake.wait_for("response_url", count=n + 2)[-1])
+    assert "Your upcoming interviews" in mine and "16:00–17:00 CET" in mine and "interview_cancel" not in mine
+    env.slack.event({"type": "app_home_opened", "user": INTV, "channel": "D1", "tab": "home"})
+    home = json.dumps(env.fake.wait_for("views.publish")[0].args["view"], ensure_ascii=False)
+    assert "10:00–11:00 EST" in home and "Cara Diaz" in home
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(Person).where(Person.slack_user_id == HR)).one()
