@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.context import system_clock
-from bot.notify import reminder_text
+from bot.notify import grade_request, reminder_text
 from scheduling.intervals import UTC
 from storage import reminders as store
 from storage.db import Database
@@ -77,13 +77,17 @@ class ReminderService:
             reminder = uow.session.get(Reminder, reminder_id)
             interview = uow.session.get(Interview, reminder.interview_id)
             person = uow.session.get(Person, reminder.person_id)
-            text = reminder_text(interview, person, reminder.offset_min)
+            blocks = None
+            if reminder.offset_min < 0:
+                text, blocks = grade_request(interview, person)
+            else:
+                text = reminder_text(interview, person, reminder.offset_min)
             channel = person.slack_user_id
         if channel is None:
             self._fail(reminder_id, "the person has no Slack account", permanent=True)
             return False
         try:
-            self.client.chat_postMessage(channel=channel, text=text)
+            self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except SlackApiError as err:
             error = err.response.get("error") or f"HTTP {err.response.status_code}"
             self._fail(reminder_id, error, permanent=error in PERMANENT_ERRORS)

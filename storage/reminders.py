@@ -13,10 +13,10 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Interview, InterviewStatus, Reminder, ReminderStatus
+from storage.models import Interview, InterviewStatus, Reminder, ReminderStatus, Role
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=15)
@@ -24,14 +24,20 @@ PERMANENT_ATTEMPTS = 3
 
 
 def plan_reminders(session: Session, interview: Interview, offsets_min: Sequence[int], now: datetime) -> list[Reminder]:
-    """One reminder per participant and offset; one already past at booking is skipped, never late."""
+    """One reminder per participant and offset; one already past at booking is skipped, never late.
+
+    Each interviewer also gets a grade request when the interview ends: a row whose offset is
+    minus the duration (due at the end), so it shares the reminders' delivery guarantees.
+    """
     existing = {(r.person_id, r.offset_min): r for r in session.scalars(
         select(Reminder).where(Reminder.interview_id == interview.id))}
     planned = []
+    duration = int((interview.end_at - interview.start_at).total_seconds() // 60)
     for part in interview.participants:
         if not part.active:
             continue
-        for offset in offsets_min:
+        grade_request = [-duration] if part.role is Role.interviewer else []
+        for offset in [*offsets_min, *grade_request]:
             due = interview.start_at - timedelta(minutes=offset)
             row = existing.get((part.person_id, offset))
             if row is None:
@@ -61,12 +67,14 @@ def drop_reminders(session: Session, interview_id: int) -> int:
 
 
 def skip_started(session: Session, now: datetime) -> list[int]:
-    """Pending reminders whose interview has begun (or was cancelled) are skipped, and logged."""
+    """Pending reminders whose interview has begun (or was cancelled) are skipped, and logged.
+    Grade requests (negative offsets) are due after the start and only skipped on cancel."""
     rows = session.execute(
         select(Reminder.id, Interview.id, Interview.start_at, Interview.status)
         .join(Interview, Interview.id == Reminder.interview_id)
         .where(Reminder.status == ReminderStatus.pending,
-               or_(Interview.start_at <= now, Interview.status == InterviewStatus.cancelled))
+               or_(and_(Reminder.offset_min > 0, Interview.start_at <= now),
+                   Interview.status == InterviewStatus.cancelled))
     ).all()
     for reminder_id, interview_id, start, status in rows:
         why = "the interview was cancelled" if status == InterviewStatus.cancelled else \

@@ -91,7 +91,8 @@ def test_book_notifies_everyone_in_their_zone_with_an_invitation(slack_env: Slac
         interview = uow.session.scalars(select(Interview)).one()
         assert interview.uid == str(event["UID"])
         reminders = uow.session.scalars(select(Reminder)).all()
-        assert len(reminders) == 4 and {r.status for r in reminders} == {ReminderStatus.pending}
+        assert sorted(r.offset_min for r in reminders) == [-60, 60, 60, 1440, 1440]  # + grade request
+        assert {r.status for r in reminders} == {ReminderStatus.pending}
 
 
 def _wait_uploads(env: SlackEnv, count: int) -> list[dict]:
@@ -158,7 +159,8 @@ def test_cancel_and_reschedule_notify_everyone_and_move_reminders(slack_env: Sla
         interview = uow.session.get(Interview, interview_id)
         assert interview.start_at == utc("2026-12-02 16:00")
         due = {r.due_at for r in uow.session.scalars(select(Reminder))}
-        assert due == {interview.start_at - timedelta(hours=24), interview.start_at - timedelta(hours=1)}
+        assert due == {interview.start_at - timedelta(hours=24), interview.start_at - timedelta(hours=1),
+                       interview.end_at}
     assert "Cancelled" in _answer(env, _press(env, HR, "interview_cancel", str(interview_id)))
     cancelled = env.fake.wait_for("chat.postMessage", count=6)[-2:]
     assert all("cancelled" in c.args["text"] for c in cancelled)
