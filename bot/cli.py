@@ -19,14 +19,16 @@ from bot.timefmt import parse_instant
 from scheduling.availability_text import describe_windows, parse_availability
 from scheduling.errors import SchedulingError
 from scheduling.intervals import UTC, Interval
+from scheduling.policies import Policy
 from scheduling.zones import zone_of
 from storage import people as people_store
+from storage import templates as template_store
 from storage.availability import add_windows, list_windows
 from storage.busy import add_busy
 from storage.db import Database
 from storage.matching import find_matches
 from storage.migrate import current, heads, upgrade
-from storage.models import Role
+from storage.models import InterviewTemplate, Person, Role
 
 
 class CliError(Exception):
@@ -122,21 +124,93 @@ def cmd_busy_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _handles(text: str | None) -> list[str]:
+    return [h.strip() for h in (text or "").split(",") if h.strip()]
+
+
 def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
     now = _now(args)
     rules = settings.rules(args.duration)
     start = parse_instant(args.from_) if args.from_ else None
     end = parse_instant(args.to, end_of_day=True) if args.to else None
-    handles = [h for h in args.interviewers.split(",") if h.strip()]
+    handles = _handles(args.interviewers)
+    if not handles and not args.template:
+        raise CliError("Name the interviewers (--interviewers ID,ID) or a template (--template NAME).")
+    policy = Policy(cap_per_day=settings.cap_per_day, cap_per_week=settings.cap_per_week)
     db = open_database(settings)
     with db.unit_of_work(write=False) as uow:
         candidate = people_store.get_person(uow.session, args.workspace, args.candidate)
         interviewers = [people_store.get_person(uow.session, args.workspace, h) for h in handles]
-        outcome = find_matches(uow.session, candidate, interviewers, rules, now, start, end)
+        if args.template:
+            template = template_store.get_template(uow.session, args.workspace, args.template)
+            outcome = template_store.find_template_matches(
+                uow.session, template, candidate, now, start, end, horizon=rules.horizon,
+                interviewers=interviewers, default_policy=policy,
+            )
+        else:
+            outcome = find_matches(uow.session, candidate, interviewers, rules, now, start, end, policy=policy)
     if args.json:
-        print(json.dumps(search_json(outcome), indent=2))
+        data = search_json(outcome)
+        if outcome.notes:
+            data["notes"] = outcome.notes
+        print(json.dumps(data, indent=2))
         return 0
     print(render_outcome(outcome))
+    if outcome.diagnosis is None:  # otherwise the notes are the reasons already printed
+        for note in outcome.notes:
+            print(f"  Rule: {note}")
+    return 0
+
+
+def _template_line(template: InterviewTemplate, panel: Sequence[Person]) -> str:
+    caps = f"caps {template.cap_per_day or '-'}/day {template.cap_per_week or '-'}/week"
+    programme = f", programme max {template.programme_max_interviews}" if template.programme_rules else ""
+    return (
+        f"#{template.id} {template.name}: {template.duration_min} min every {template.step_min} min, "
+        f"notice {template.min_notice_min // 60} h, buffers {template.buffer_before_min}/"
+        f"{template.buffer_after_min} min, {caps}{programme}; panel "
+        + ", ".join(p.name for p in panel)
+    )
+
+
+def cmd_template_add(args: argparse.Namespace, settings: Settings) -> int:
+    rules = template_store.TemplateRules(
+        step_min=args.step,
+        notice_min=round(args.notice_hours * 60),
+        buffer_before_min=args.buffer_before,
+        buffer_after_min=args.buffer_after,
+        cap_per_day=args.cap_day,
+        cap_per_week=args.cap_week,
+        programme=args.programme,
+        programme_max=args.programme_max,
+    )
+    db = open_database(settings)
+    with db.unit_of_work() as uow:
+        panel = [people_store.get_person(uow.session, args.workspace, h) for h in _handles(args.panel)]
+        template = template_store.create_template(
+            uow.session, args.workspace, args.name, args.duration, [p.id for p in panel], rules
+        )
+        uow.commit()
+        print(f"Added {_template_line(template, panel)}")
+    return 0
+
+
+def cmd_template_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    with db.unit_of_work(write=False) as uow:
+        found = template_store.list_templates(uow.session, args.workspace)
+        print(f"templates ({len(found)}):")
+        for template in found:
+            print(f"  {_template_line(template, template_store.panel_of(uow.session, template))}")
+    return 0
+
+
+def cmd_template_remove(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    with db.unit_of_work() as uow:
+        name = template_store.remove_template(uow.session, args.workspace, args.ref)
+        uow.commit()
+    print(f"Removed template {name}.")
     return 0
 
 
@@ -258,13 +332,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     slots = sub.add_parser("slots", help="common slots for a candidate and interviewers")
     slots.add_argument("--candidate", required=True)
-    slots.add_argument("--interviewers", required=True, help="comma-separated ids or emails")
+    slots.add_argument("--interviewers", help="comma-separated ids or emails (default: the template's panel)")
+    slots.add_argument("--template", help="interview template id or name: its duration, panel and rules")
     slots.add_argument("--duration", type=int, help="minutes (default from settings)")
     slots.add_argument("--from", dest="from_", help="earliest start (ISO 8601)")
     slots.add_argument("--to", help="latest end (ISO 8601; a bare date includes that day)")
     slots.add_argument("--now", help="pin the clock (ISO 8601)")
     slots.add_argument("--json", action="store_true", help="machine-readable output")
     slots.set_defaults(func=cmd_slots)
+
+    template = sub.add_parser("template", help="manage interview templates").add_subparsers(
+        dest="action", required=True
+    )
+    tadd = template.add_parser("add", help="add a template: duration, panel (all must be free), rules")
+    tadd.add_argument("name")
+    tadd.add_argument("--duration", type=int, required=True, help="minutes (5–480)")
+    tadd.add_argument("--panel", required=True, help="comma-separated interviewer ids or emails")
+    tadd.add_argument("--step", type=int, default=30, help="start grid in minutes (default 30)")
+    tadd.add_argument("--notice-hours", type=float, default=24, help="minimum notice (default 24)")
+    tadd.add_argument("--buffer-before", type=int, default=0, help="minutes (default 0)")
+    tadd.add_argument("--buffer-after", type=int, default=0, help="minutes (default 0)")
+    tadd.add_argument("--cap-day", type=int, help="max interviews per interviewer per local day")
+    tadd.add_argument("--cap-week", type=int, help="max interviews per interviewer per local week")
+    tadd.add_argument("--programme", action="store_true", help="apply the mock-interview programme rules")
+    tadd.add_argument("--programme-max", type=int, default=15, help="completed interviews allowed (default 15)")
+    tadd.set_defaults(func=cmd_template_add)
+    template.add_parser("list", help="list templates").set_defaults(func=cmd_template_list)
+    tremove = template.add_parser("remove", help="remove a template")
+    tremove.add_argument("ref", help="template id or name")
+    tremove.set_defaults(func=cmd_template_remove)
     return parser
 
 
