@@ -56,7 +56,7 @@ def _nearest(slots: Sequence[Interval], to: Interval, n: int = 3) -> list[Interv
 
 def _why_not(outcome) -> str:
     reasons = outcome.diagnosis.reasons if outcome.diagnosis else []
-    return reasons[0] if reasons else "someone is no longer free then"
+    return reasons[0].rstrip(".") if reasons else "someone is no longer free then"
 
 
 def check_bookable(

@@ -13,7 +13,7 @@ from storage.models import Person, Role
 from storage.reminders import plan_reminders
 from tests.factories import add_person
 
-RULES = SearchRules(min_notice=timedelta(0))
+RULES = SearchRules(min_notice=timedelta(0), step=timedelta(seconds=1))  # any start time
 
 
 def booked_interview(db: Database, start: datetime, now: datetime, *, offsets=(60,), suffix: str = "",
