@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -156,6 +157,10 @@ class Settings:
             buffer_before=timedelta(minutes=self.buffer_before_min),
             buffer_after=timedelta(minutes=self.buffer_after_min),
         )
+
+    def policy(self) -> Policy:
+        """The default caps (no programme rules: those are switched on per template)."""
+        return Policy(cap_per_day=self.cap_per_day, cap_per_week=self.cap_per_week)
 
     def require_slack(self) -> None:
         """Running against Slack needs a bot token and either a signing secret or an app token."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
+from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 from storage.matching import find_matches
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
@@ -67,15 +68,17 @@ def check_bookable(
     rules: SearchRules,
     now: datetime,
     exclude_interview: int | None = None,
+    policy: Policy | None = None,
 ) -> None:
-    """Raise SlotTaken unless the search would list `slot` right now."""
+    """Raise SlotTaken unless the search would list `slot` right now (same rules and policy)."""
     if slot.duration != rules.duration:
         raise SlotTaken("That slot does not have the interview's duration.")
     outcome = find_matches(session, candidate, interviewers, rules, now, slot.start, slot.end,
-                           exclude_interview=exclude_interview)
+                           exclude_interview=exclude_interview, policy=policy)
     if slot in outcome.slots:
         return
-    fresh = find_matches(session, candidate, interviewers, rules, now, exclude_interview=exclude_interview)
+    fresh = find_matches(session, candidate, interviewers, rules, now, exclude_interview=exclude_interview,
+                         policy=policy)
     alternatives = fresh.slots or (fresh.diagnosis.alternatives if fresh.diagnosis else [])
     raise SlotTaken(f"That slot was just taken: {_why_not(outcome)}.", _nearest(alternatives, slot))
 
@@ -102,6 +105,7 @@ def book(
     booked_by: Person | None = None,
     idempotency_key: str | None = None,
     template_id: int | None = None,
+    policy: Policy | None = None,
 ) -> Booking:
     people = [candidate, *interviewers]
     if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
@@ -109,7 +113,7 @@ def book(
     lock_people(session, [p.id for p in people])
     if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
         return _replay(done, people, slot)  # a concurrent retry won while we waited for the lock
-    check_bookable(session, candidate, interviewers, slot, rules, now)
+    check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
     interview = Interview(
         workspace_id=candidate.workspace_id, uid=f"{uuid.uuid4()}@interview-bot",
         candidate_id=candidate.id, template_id=template_id, start_at=slot.start, end_at=slot.end,
@@ -160,7 +164,7 @@ def cancel(session: Session, interview_id: int, *, by: Person | None, now: datet
 
 def reschedule(
     session: Session, interview_id: int, new_slot: Interval, *, rules: SearchRules, now: datetime,
-    by: Person | None,
+    by: Person | None, policy: Policy | None = None,
 ) -> Interview:
     interview = _get(session, interview_id)
     if interview.status is not InterviewStatus.booked:
@@ -171,7 +175,8 @@ def reschedule(
     lock_people(session, [p.id for p in people])
     candidate = next(p for p in people if p.id == interview.candidate_id)
     interviewers = [p for p in people if p.id != interview.candidate_id]
-    check_bookable(session, candidate, interviewers, new_slot, rules, now, exclude_interview=interview.id)
+    check_bookable(session, candidate, interviewers, new_slot, rules, now, exclude_interview=interview.id,
+                   policy=policy)
     interview.start_at, interview.end_at = new_slot.start, new_slot.end
     interview.sequence += 1
     interview.updated_at = now

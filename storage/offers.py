@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval, iso_z
+from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 from storage.booking import Booking, SlotTaken, book, check_bookable
 from storage.models import Interview, Offer, Person
@@ -42,13 +43,14 @@ def create_offer(
     expires_at: datetime,
     created_by: Person | None,
     template_id: int | None = None,
+    policy: Policy | None = None,
 ) -> Offer:
     if not 1 <= len(slots) <= MAX_SLOTS:
         raise SchedulingError(f"Offer between 1 and {MAX_SLOTS} slots.")
     if expires_at <= now:
         raise SchedulingError("The offer would expire before it is sent.")
     for slot in slots:
-        check_bookable(session, candidate, interviewers, slot, rules, now)
+        check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
     offer = Offer(
         workspace_id=candidate.workspace_id, candidate_id=candidate.id,
         interviewer_ids=[p.id for p in interviewers], template_id=template_id,
@@ -63,7 +65,7 @@ def create_offer(
 
 def pick(
     session: Session, offer_id: int, slot_index: int, *, candidate_person: Person, rules: SearchRules,
-    now: datetime,
+    now: datetime, policy: Policy | None = None,
 ) -> Booking:
     offer = session.get(Offer, offer_id)
     if offer is None or offer.candidate_id != candidate_person.id:
@@ -90,14 +92,15 @@ def pick(
     try:
         booking = book(session, candidate=candidate_person, interviewers=interviewers,  # type: ignore[arg-type]
                        slot=slots[slot_index], rules=rules, now=now, idempotency_key=key,
-                       template_id=offer.template_id)
+                       template_id=offer.template_id, policy=policy)
     except SlotTaken as err:
         still = []
         for n, slot in enumerate(slots):
             if n == slot_index:
                 continue
             try:
-                check_bookable(session, candidate_person, interviewers, slot, rules, now)  # type: ignore[arg-type]
+                check_bookable(session, candidate_person, interviewers, slot, rules, now,  # type: ignore[arg-type]
+                               policy=policy)
                 still.append(slot)
             except SlotTaken:
                 pass

@@ -18,6 +18,7 @@ from bot.context import BotContext
 from bot.directory import ensure_person
 from bot.listeners.after_ack import Reply, later
 from bot.mentions import MENTION, mentioned_users, parse_duration
+from bot.terms import terms_for
 from bot.timefmt import parse_instant, span, when
 from scheduling.errors import ParseError, SchedulingError
 from scheduling.intervals import Interval
@@ -68,16 +69,16 @@ def book_slot(ctx: BotContext, client: WebClient, team: str, user: str, value: s
     data = json.loads(value)
     params = SearchParams(**data["p"])
     start = parse_instant(data["s"])
-    slot = Interval(start, start + timedelta(minutes=params.duration))
     now = ctx.now()
     with ctx.db.unit_of_work() as uow:
         hr = _hr(ctx, uow.session, team, user)
         candidate, *interviewers = _people(uow.session, team, [params.candidate, *params.interviewers])
-        rules = ctx.settings.rules(params.duration)
+        rules, policy = terms_for(ctx.settings, uow.session, params.template, params.duration)
+        slot = Interval(start, start + rules.duration)
         try:
             booking = book(uow.session, candidate=candidate, interviewers=interviewers, slot=slot, rules=rules,
                            now=now, booked_by=hr, idempotency_key=f"{params.nonce}:{data['s']}",
-                           template_id=params.template)
+                           template_id=params.template, policy=policy)
         except SlotTaken as err:
             reply(str(err), _taken(err, params, candidate, interviewers, zone_of(hr.tz)))
             return
@@ -106,8 +107,9 @@ def cancel_interview(ctx: BotContext, client: WebClient, team: str, user: str, i
     reply(text, text_blocks(text))
 
 
-def _rules_for(ctx: BotContext, interview: Interview):
-    return ctx.settings.rules(int((interview.end_at - interview.start_at).total_seconds() // 60))
+def _terms(ctx: BotContext, session, interview: Interview):
+    duration = int((interview.end_at - interview.start_at).total_seconds() // 60)
+    return terms_for(ctx.settings, session, interview.template_id, duration)
 
 
 def reschedule_choices(ctx: BotContext, team: str, user: str, interview_id: int, reply: Reply) -> None:
@@ -118,8 +120,9 @@ def reschedule_choices(ctx: BotContext, team: str, user: str, interview_id: int,
             raise SchedulingError(f"There is no interview #{interview_id}.")
         candidate = uow.session.get(Person, interview.candidate_id)
         interviewers = [p.person for p in interview.participants if p.person_id != interview.candidate_id]
-        outcome = find_matches(uow.session, candidate, interviewers, _rules_for(ctx, interview), ctx.now(),
-                               exclude_interview=interview.id)
+        rules, policy = _terms(ctx, uow.session, interview)
+        outcome = find_matches(uow.session, candidate, interviewers, rules, ctx.now(),
+                               exclude_interview=interview.id, policy=policy)
         slots = outcome.slots or (outcome.diagnosis.alternatives if outcome.diagnosis else [])
         reply("Pick a new time", ui.move_choices(interview.id, slots, zone_of(hr.tz)))
 
@@ -134,7 +137,8 @@ def move_interview(ctx: BotContext, client: WebClient, team: str, user: str, val
             raise SchedulingError(f"There is no interview #{data['i']}.")
         start = parse_instant(data["s"])
         slot = Interval(start, start + (current.end_at - current.start_at))
-        interview = reschedule(uow.session, current.id, slot, rules=_rules_for(ctx, current), now=now, by=hr)
+        rules, policy = _terms(ctx, uow.session, current)
+        interview = reschedule(uow.session, current.id, slot, rules=rules, now=now, by=hr, policy=policy)
         planned = replan_reminders(uow.session, interview, ctx.settings.reminder_offsets_min, now)
         uow.commit()
     _schedule(ctx, planned)
@@ -186,14 +190,14 @@ def offer_slots(ctx: BotContext, client: WebClient, command: dict, reply: Reply)
         candidate, *interviewers = [ensure_person(ctx, uow.session, client, team, u) for u in users]
         if not candidate.slack_user_id:
             raise ParseError(f"{candidate.name} has no Slack account to pick a slot with.")
-        rules = ctx.settings.rules(duration)
-        outcome = find_matches(uow.session, candidate, interviewers, rules, now)
+        rules, policy = terms_for(ctx.settings, uow.session, None, duration)
+        outcome = find_matches(uow.session, candidate, interviewers, rules, now, policy=policy)
         chosen = spread(outcome.slots, count)
         if not chosen:
             raise SchedulingError("There is no common slot to offer. Try `/interview slots …` to see why.")
         offer = create_offer(uow.session, candidate=candidate, interviewers=interviewers, slots=chosen,
                              rules=rules, now=now, expires_at=now + timedelta(hours=ctx.settings.offer_ttl_hours),
-                             created_by=hr)
+                             created_by=hr, policy=policy)
         uow.commit()
         zone = zone_of(candidate.tz)
         names = ", ".join(p.name for p in interviewers)
@@ -230,8 +234,9 @@ def pick_offer(ctx: BotContext, client: WebClient, team: str, user: str, value: 
         offer = uow.session.get(Offer, int(data["o"]))
         if offer is None:
             raise SchedulingError("This offer no longer exists.")
-        rules = ctx.settings.rules(offer.duration_min)
-        booking = pick(uow.session, offer.id, int(data["i"]), candidate_person=person, rules=rules, now=now)
+        rules, policy = terms_for(ctx.settings, uow.session, offer.template_id, offer.duration_min)
+        booking = pick(uow.session, offer.id, int(data["i"]), candidate_person=person, rules=rules, now=now,
+                       policy=policy)
         interview = booking.interview
         planned = [] if booking.replayed else plan_reminders(
             uow.session, interview, ctx.settings.reminder_offsets_min, now)

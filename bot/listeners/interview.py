@@ -28,14 +28,17 @@ from bot.context import BotContext
 from bot.directory import ensure_person
 from bot.listeners.after_ack import later, responder
 from bot.listeners.booking import list_interviews, offer_slots
+from bot.listeners.templates import template_command
 from bot.mentions import parse_slots_query
+from bot.terms import terms_for
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
 from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.calendars import describe_link, links_of, refresh_calendars
 from storage.matching import SearchOutcome, find_matches
-from storage.models import Person, Role
+from storage.models import InterviewTemplate, Person, Role
+from storage.templates import list_templates
 
 HELP = (
     "*/interview* (HR)\n"
@@ -43,6 +46,7 @@ HELP = (
     "• `/interview slots @candidate @interviewer [@interviewer …] [60m] [from DATE] [to DATE]`\n"
     "• `/interview offer @candidate @interviewer [60m] [N]` — let the candidate pick one of N slots\n"
     "• `/interview list` — upcoming interviews (yours, or everyone's for HR)\n"
+    "• `/interview template add|list|remove …` — panel interview templates (`/interview template` for help)\n"
     "• `/interview candidates` · `/interview interviewers`"
 )
 REFUSAL = "Sorry, only HR coordinators can find and book interviews."
@@ -61,6 +65,11 @@ def _day_start(day: str | None, zone) -> datetime | None:
 def run_search(ctx: BotContext, params: ui.SearchParams, team: str) -> SearchOutcome:
     """Resolve the ids in `params` (same workspace only), refresh stale calendars, search."""
     with ctx.db.unit_of_work(write=False) as uow:
+        if params.template is not None and not params.interviewers:
+            template = uow.session.get(InterviewTemplate, params.template)
+            if template is None:
+                raise SchedulingError("That interview template no longer exists.")
+            params.interviewers = [m.person_id for m in template.panel]
         people = [uow.session.get(Person, pid) for pid in [params.candidate, *params.interviewers]]
         if any(p is None or p.workspace_id != team for p in people):
             raise SchedulingError("Someone in this search is no longer registered.")
@@ -72,8 +81,9 @@ def run_search(ctx: BotContext, params: ui.SearchParams, team: str) -> SearchOut
         end = _day_start(params.end, zone)
         if end is not None:
             end += timedelta(days=1)  # the `to` day is included
-        rules = ctx.settings.rules(params.duration)
-        outcome = find_matches(uow.session, candidate, interviewers, rules, ctx.now(), start, end)
+        rules, policy = terms_for(ctx.settings, uow.session, params.template, params.duration)
+        params.duration = int(rules.duration.total_seconds() // 60)
+        outcome = find_matches(uow.session, candidate, interviewers, rules, ctx.now(), start, end, policy=policy)
     outcome.calendar_errors = errors
     return outcome
 
@@ -154,7 +164,7 @@ def open_search_modal(ctx: BotContext, client: WebClient, command: dict) -> None
 
 
 def template_choices(session: Session, team: str) -> list[tuple[int, str]]:
-    return []
+    return [(t.id, f"{t.name} ({t.duration_min} min)") for t in list_templates(session, team)]
 
 
 def options_for(ctx: BotContext, body: dict, role: Role) -> list[dict]:
@@ -235,6 +245,8 @@ def register(app: App, ctx: BotContext) -> None:
                 list_interviews(ctx, client, command, reply)
             elif verb == "offer":
                 offer_slots(ctx, client, command, reply)
+            elif verb == "template":
+                template_command(ctx, client, command, reply)
             else:
                 reply("How to use /interview", text_blocks(HELP))
 
