@@ -11,17 +11,20 @@ from sqlalchemy import delete
 
 from bot.report import render_outcome
 from bot.settings import Settings
+from bot.timefmt import when
 from scheduling.availability_text import parse_availability
-from scheduling.intervals import UTC, Interval
+from scheduling.intervals import UTC, Interval, iso_z
 from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows
+from storage.booking import book
 from storage.busy import replace_source_blocks
 from storage.db import Database
 from storage.freebusy.mock import mock_freebusy_json, parse_freebusy_json
 from storage.matching import find_matches
 from storage.migrate import upgrade
-from storage.models import Person, Role
+from storage.models import Interview, Person, Role
+from storage.reminders import plan_reminders
 
 WORKSPACE = "demo"
 ZONES = [
@@ -72,6 +75,7 @@ def build(db: Database, seed: int, now: datetime) -> dict[Role, list[Person]]:
     fake.seed_instance(seed)
     rng = random.Random(seed)
     with db.unit_of_work() as uow:
+        uow.session.execute(delete(Interview).where(Interview.workspace_id == WORKSPACE))
         uow.session.execute(delete(Person).where(Person.workspace_id == WORKSPACE))
         people = _make_people(uow, fake, rng)
         for role in (Role.interviewer, Role.candidate):
@@ -129,4 +133,30 @@ def run_demo(database_url: str, *, seed: int = 2026, now: datetime | None = None
     print(render_outcome(pair, limit_days=4))
     print("\n== One candidate, a panel of three ==")
     print(render_outcome(panel, limit_days=4))
+    if pair.slots:
+        _book_and_show(db, pair, settings, rules, now)
     db.dispose()
+
+
+def _book_and_show(db: Database, outcome, settings: Settings, rules, now: datetime) -> None:
+    """Book the first common slot of the pair, as HR would, and list its reminders."""
+    slot = outcome.slots[0]
+    with db.unit_of_work() as uow:
+        s = uow.session
+        hr = people_store.people_with_role(s, WORKSPACE, Role.hr)[0]
+        candidate = s.get(Person, outcome.candidate.id)
+        interviewers = [s.get(Person, p.id) for p in outcome.interviewers]
+        interview = book(s, candidate=candidate, interviewers=interviewers, slot=slot, rules=rules, now=now,
+                         booked_by=hr, policy=settings.policy()).interview
+        reminders = plan_reminders(s, interview, settings.reminder_offsets_min, now)
+        uow.commit()
+        names = {p.person_id: p.person for p in interview.participants}
+        print(f"\n== Booked by {hr.name} ==")
+        print(f"  {slot.iso()['start']} – {slot.iso()['end']}")
+        for person in names.values():
+            print(f"    {person.name:<26} {when(slot.start, zone_of(person.tz))}")
+        print("  Scheduled reminders:")
+        for r in sorted(reminders, key=lambda r: (r.due_at, r.person_id)):
+            kind = "grade request" if r.offset_min < 0 else f"{r.offset_min // 60} h before"
+            print(f"    {iso_z(r.due_at)}  {kind:<14} → {names[r.person_id].name} "
+                  f"({when(r.due_at, zone_of(names[r.person_id].tz))}) [{r.status.value}]")
