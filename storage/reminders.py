@@ -1,65 +1,94 @@
 """Reminders: the table is the source of truth; senders claim rows before sending.
 
-A claim is a lease: `claimed_by`/`claimed_until` set in one transaction (PostgreSQL takes the
-rows `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row; SQLite's write
-lock serialises claimers). A reminder is marked sent right after Slack accepts it. If a process
-dies between Slack accepting and that commit, the lease expires and the reminder is sent again:
-the only duplicate window, one Slack round-trip wide. Everything else is exactly once.
+A claim is a lease: `claimed_by`/`claimed_until` are set in one transaction (PostgreSQL takes
+the rows `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row; SQLite's
+write lock, BEGIN IMMEDIATE, serialises claimers). A claim whose lease has run out can be taken
+again, which is how a crashed worker's reminders are recovered.
+
+The one duplicate window, stated honestly: a reminder is marked sent in its own short
+transaction right after Slack accepts it. If the process dies (or loses the database) between
+Slack's answer and that commit, the lease expires and the reminder is sent again. So delivery
+is at least once, with a window one Slack round-trip plus one commit wide; everywhere else a
+reminder is sent exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Interview, InterviewStatus, Reminder, ReminderStatus, Role
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = timedelta(minutes=15)
-PERMANENT_ATTEMPTS = 3
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry policy: exponential delay from `base`, capped; permanent errors stop after `give_up_after`."""
+
+    base: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(minutes=15)
+    give_up_after: int = 3
+
+    def delay(self, attempts: int) -> timedelta:
+        return min(self.base * 2 ** max(attempts - 1, 0), self.cap)
+
+
+DEFAULT_BACKOFF = Backoff()
 
 
 def plan_reminders(session: Session, interview: Interview, offsets_min: Sequence[int], now: datetime) -> list[Reminder]:
-    """One reminder per participant and offset; one already past at booking is skipped, never late.
+    """One reminder per active participant and offset; one already past is skipped, never sent late.
 
-    Each interviewer also gets a grade request when the interview ends: a row whose offset is
-    minus the duration (due at the end), so it shares the reminders' delivery guarantees.
+    Rows are updated in place (the unique key is interview, person, offset), so planning again
+    after a move resets them. A pending row no longer wanted (a participant left the panel, the
+    offsets changed) is cancelled. Each interviewer also gets a grade request when the interview
+    ends: a row with offset minus the duration, sharing the reminders' delivery guarantees.
     """
     existing = {(r.person_id, r.offset_min): r for r in session.scalars(
         select(Reminder).where(Reminder.interview_id == interview.id))}
-    planned = []
     duration = int((interview.end_at - interview.start_at).total_seconds() // 60)
+    planned = []
     for part in interview.participants:
         if not part.active:
             continue
         grade_request = [-duration] if part.role is Role.interviewer else []
         for offset in [*offsets_min, *grade_request]:
-            due = interview.start_at - timedelta(minutes=offset)
-            row = existing.get((part.person_id, offset))
+            row = existing.pop((part.person_id, offset), None)
             if row is None:
                 row = Reminder(interview_id=interview.id, person_id=part.person_id, offset_min=offset)
                 session.add(row)
-            row.due_at = row.next_attempt_at = due
-            row.status = ReminderStatus.pending if due > now else ReminderStatus.skipped
-            row.attempts, row.claimed_by, row.claimed_until, row.sent_at, row.last_error = 0, None, None, None, None
-            if due <= now:
-                row.last_error = "due before the interview was booked"
+            _reset(row, interview.start_at - timedelta(minutes=offset), now)
             planned.append(row)
+    for stale in existing.values():
+        if stale.status is ReminderStatus.pending:
+            stale.status = ReminderStatus.cancelled
     session.flush()
     return planned
 
 
+def _reset(row: Reminder, due: datetime, now: datetime) -> None:
+    row.due_at = row.next_attempt_at = due
+    row.attempts, row.claimed_by, row.claimed_until, row.sent_at = 0, None, None, None
+    if due > now:
+        row.status, row.last_error = ReminderStatus.pending, None
+    else:
+        row.status, row.last_error = ReminderStatus.skipped, "due before the interview was booked"
+
+
 def replan_reminders(session: Session, interview: Interview, offsets_min: Sequence[int], now: datetime) -> list[Reminder]:
-    """After a move: the same rows, back to pending at the new due times."""
+    """After a reschedule: the same rows, back to pending at the new due times, attempts reset."""
     return plan_reminders(session, interview, offsets_min, now)
 
 
 def drop_reminders(session: Session, interview_id: int) -> int:
-    """After a cancel: pending reminders are cancelled."""
+    """After a cancel: pending reminders are cancelled (a claimed one in flight may still go out)."""
     return session.execute(
         update(Reminder).where(Reminder.interview_id == interview_id, Reminder.status == ReminderStatus.pending)
         .values(status=ReminderStatus.cancelled)
@@ -68,7 +97,9 @@ def drop_reminders(session: Session, interview_id: int) -> int:
 
 def skip_started(session: Session, now: datetime) -> list[int]:
     """Pending reminders whose interview has begun (or was cancelled) are skipped, and logged.
-    Grade requests (negative offsets) are due after the start and only skipped on cancel."""
+
+    Grade requests (negative offsets) are due after the start, so only a cancel skips them.
+    """
     rows = session.execute(
         select(Reminder.id, Interview.id, Interview.start_at, Interview.status)
         .join(Interview, Interview.id == Reminder.interview_id)
@@ -88,10 +119,10 @@ def skip_started(session: Session, now: datetime) -> list[int]:
 
 
 def claim_due(session: Session, now: datetime, worker: str, *, limit: int = 100,
-              lease: timedelta = timedelta(seconds=60)) -> list[int]:
-    """Lease up to `limit` due reminders to `worker`; returns their ids, earliest first."""
+              lease: timedelta = DEFAULT_LEASE) -> list[Reminder]:
+    """Lease up to `limit` due, unclaimed (or lease-expired) reminders to `worker`, earliest first."""
     query = (
-        select(Reminder.id)
+        select(Reminder)
         .where(Reminder.status == ReminderStatus.pending, Reminder.next_attempt_at <= now,
                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now))
         .order_by(Reminder.next_attempt_at, Reminder.id)
@@ -99,15 +130,22 @@ def claim_due(session: Session, now: datetime, worker: str, *, limit: int = 100,
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(update(Reminder).where(Reminder.id.in_(ids))
-                        .values(claimed_by=worker, claimed_until=now + lease))
-    return ids
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.claimed_by, row.claimed_until = worker, now + lease
+    session.flush()
+    return rows
+
+
+def release(session: Session, reminder_ids: Sequence[int], worker: str) -> None:
+    """Give back claims this worker will not attempt (shutting down, lease too short to use)."""
+    session.execute(update(Reminder).where(Reminder.id.in_(reminder_ids), Reminder.claimed_by == worker,
+                                           Reminder.status == ReminderStatus.pending)
+                    .values(claimed_until=None))
 
 
 def mark_sent(session: Session, reminder_id: int, worker: str, now: datetime) -> bool:
-    """Record delivery; False if our lease was lost (another worker took over)."""
+    """Record delivery; False if the row was no longer ours (lease lost, or cancelled meanwhile)."""
     return bool(session.execute(
         update(Reminder)
         .where(Reminder.id == reminder_id, Reminder.claimed_by == worker, Reminder.status == ReminderStatus.pending)
@@ -116,26 +154,34 @@ def mark_sent(session: Session, reminder_id: int, worker: str, now: datetime) ->
     ).rowcount)
 
 
-def mark_failed(session: Session, reminder_id: int, worker: str, now: datetime, error: str,
-                *, permanent: bool = False) -> None:
-    """Back off and retry later; a permanent error gives up after a few attempts (kept in last_error)."""
+def mark_failed(session: Session, reminder_id: int, worker: str, now: datetime, error: str, *,
+                permanent: bool = False, backoff: Backoff = DEFAULT_BACKOFF,
+                not_before: timedelta = timedelta(0)) -> None:
+    """Keep the reminder pending and retry later (exponential, capped, at least `not_before`,
+    e.g. Slack's Retry-After); a permanent error gives up after a few attempts. `last_error` keeps why."""
     row = session.get(Reminder, reminder_id)
     if row is None or row.claimed_by != worker or row.status is not ReminderStatus.pending:
         return
     row.attempts += 1
     row.last_error = error[:500]
     row.claimed_until = None
-    if permanent and row.attempts >= PERMANENT_ATTEMPTS:
+    if permanent and row.attempts >= backoff.give_up_after:
         row.status = ReminderStatus.skipped
         log.error("giving up on reminder %s after %s attempts: %s", reminder_id, row.attempts, error)
         return
-    row.next_attempt_at = now + min(timedelta(seconds=5 * 2 ** (row.attempts - 1)), MAX_BACKOFF)
+    row.next_attempt_at = now + max(backoff.delay(row.attempts), not_before)
     log.warning("reminder %s failed (attempt %s), retrying at %s: %s", reminder_id, row.attempts,
-                row.next_attempt_at, error)
+                f"{row.next_attempt_at:%Y-%m-%dT%H:%M:%SZ}", error)
 
 
-def pending(session: Session) -> list[tuple[int, datetime]]:
-    """(id, next attempt) of every pending reminder: what the scheduler must have a job for."""
-    return list(session.execute(
+def pending_ids(session: Session) -> dict[int, datetime]:
+    """Every pending reminder's id and next attempt: what the scheduler must hold a job for."""
+    return dict(session.execute(
         select(Reminder.id, Reminder.next_attempt_at).where(Reminder.status == ReminderStatus.pending)
-    ).tuples())
+    ).tuples().all())
+
+
+def next_due(session: Session, after: datetime) -> datetime | None:
+    """The earliest pending attempt after `after`, so a sender can wake exactly then."""
+    return session.scalar(select(func.min(Reminder.next_attempt_at))
+                          .where(Reminder.status == ReminderStatus.pending, Reminder.next_attempt_at > after))
