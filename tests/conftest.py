@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import Database, normalize_url
+from tests.slack_app import slack_env  # noqa: F401  (the Slack app fixture, for every test)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 

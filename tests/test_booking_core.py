@@ -40,11 +40,11 @@ def _slot(hh_mm: str, minutes: int = 60) -> Interval:
     return Interval(start, start + timedelta(minutes=minutes))
 
 
-def _book(db: Database, cand: Person, ints: list[Person], slot: Interval, rules=SearchRules(), **kw):
+def _book(db: Database, cand: Person, ints: list[Person], slot: Interval, rules: SearchRules | None = None, **kw):
     with db.unit_of_work() as uow:
         s = uow.session
         result = book(s, candidate=s.get(Person, cand.id), interviewers=[s.get(Person, i.id) for i in ints],
-                      slot=slot, rules=rules, now=NOW, **kw)
+                      slot=slot, rules=rules or SearchRules(), now=NOW, **kw)
         uow.commit()
         return result
 
@@ -172,7 +172,7 @@ def test_twenty_concurrent_bookers_exactly_the_non_conflicting_win(db: Database)
     wins, losses = _race(db, cand, ints, slots)
     assert len(wins) == 4 and len(losses) == 16
     won = sorted(slot for slot, _ in wins)
-    assert all(not a.overlaps(b) for a, b in zip(won, won[1:]))
+    assert all(not a.overlaps(b) for a, b in zip(won, won[1:], strict=False))
     assert all("just taken" in str(err) for _, err in losses)
     assert _count(db, Interview) == 4 and _count(db, InterviewParticipant) == 4 * 3
     with db.unit_of_work(write=False) as uow:
@@ -180,7 +180,7 @@ def test_twenty_concurrent_bookers_exactly_the_non_conflicting_win(db: Database)
                                           InterviewParticipant.end_at)).all()
     for person in {r[0] for r in rows}:
         spans = sorted(Interval(s, e) for p, s, e in rows if p == person)
-        assert all(not a.overlaps(b) for a, b in zip(spans, spans[1:]))
+        assert all(not a.overlaps(b) for a, b in zip(spans, spans[1:], strict=False))
 
 
 def test_postgres_exclusion_constraint_rejects_overlap_even_without_the_app(db: Database) -> None:

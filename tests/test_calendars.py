@@ -19,7 +19,7 @@ from storage.calendars import link_calendar, links_of, refresh_calendars, unlink
 from storage.db import Database
 from storage.models import CalendarLink, Person, Role
 from tests.factories import add_person, utc
-from tests.slack_app import CAND, HR, INTV, SlackEnv, slack_env  # noqa: F401
+from tests.slack_app import CAND, HR, INTV, SlackEnv
 
 NOW = utc("2026-11-23 09:00")
 FEED = """BEGIN:VCALENDAR

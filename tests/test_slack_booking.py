@@ -11,9 +11,17 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from storage.models import Interview, InterviewParticipant, InterviewStatus, Offer, Person, Reminder, ReminderStatus
+from storage.models import (
+    Interview,
+    InterviewParticipant,
+    InterviewStatus,
+    Offer,
+    Person,
+    Reminder,
+    ReminderStatus,
+)
 from tests.factories import utc
-from tests.slack_app import CAND, HR, INTV, SlackEnv, clock_at, slack_env  # noqa: F401
+from tests.slack_app import CAND, HR, INTV, SlackEnv, clock_at
 from tests.slack_requests import block_actions_payload
 
 HR2 = "UHR0002"

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from storage.models import AvailabilityWindow, Person, PersonRole, Role
-from tests.slack_app import CAND, HR, INTV, INTV2, SECRET, STRANGER, SlackEnv, slack_env  # noqa: F401
+from tests.slack_app import CAND, HR, INTV, INTV2, STRANGER, SlackEnv
 from tests.slack_requests import checkboxes, datepicker, timepicker
 
 

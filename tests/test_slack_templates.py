@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from storage.models import InterviewTemplate, Person
-from tests.slack_app import CAND, HR, INTV, INTV2, SlackEnv, slack_env  # noqa: F401
+from tests.slack_app import CAND, HR, INTV, INTV2, SlackEnv
 from tests.slack_requests import block_actions_payload, datepicker
 
 
