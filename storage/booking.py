@@ -127,17 +127,26 @@ def book(
                              start_at=slot.start, end_at=slot.end, active=True)
         for p in people
     ]
+    session.add(interview)
     try:
-        with session.begin_nested():
-            session.add(interview)
-            session.flush()
-    except IntegrityError as err:
+        _flush_exclusive(session)
+    except IntegrityError:
         if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
             return _replay(done, people, slot)
+        raise
+    return Booking(interview=interview, people=people)
+
+
+def _flush_exclusive(session: Session) -> None:
+    """Flush in a savepoint; PostgreSQL's exclusion constraint firing means a concurrent
+    booking of someone here won the race."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as err:
         if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise SlotTaken("That slot was just taken: someone in it was booked at the same time.") from None
         raise
-    return Booking(interview=interview, people=people)
 
 
 def _get(session: Session, interview_id: int) -> Interview:
@@ -182,13 +191,7 @@ def reschedule(
     interview.updated_at = now
     for part in interview.participants:
         part.start_at, part.end_at = new_slot.start, new_slot.end
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as err:
-        if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.") from None
-        raise
+    _flush_exclusive(session)
     return interview
 
 
@@ -246,14 +249,4 @@ def interviews_on_day(session: Session, workspace_id: str, day_start: datetime, 
                Interview.start_at >= day_start, Interview.start_at < day_end)
         .order_by(Interview.start_at)
     ))
-
-
-def ended_between(session: Session, start: datetime, end: datetime) -> list[Interview]:
-    """Interviews that ended in `[start, end)` and were not cancelled (for grade requests)."""
-    return list(session.scalars(
-        select(Interview)
-        .where(Interview.status != InterviewStatus.cancelled, Interview.end_at >= start, Interview.end_at < end)
-        .order_by(Interview.end_at)
-    ))
-
 
