@@ -164,3 +164,25 @@ def test_search_answers_and_names_the_calendar_that_could_not_be_read(slack_env:
     text = _last_text(env, 6)
     assert "Ivan Petrov's calendar could not be read" in text
     assert "15:30–16:30 WET" in text  # last known busy time still applied, slots still shown
+
+
+def test_mock_source_gives_everyone_without_a_calendar_deterministic_busy_time(db: Database, feed: Feed) -> None:
+    ivan = add_person(db, "U1", Role.interviewer, tz="Europe/Berlin")
+    ana = add_person(db, "U2", Role.interviewer, tz="Europe/Berlin")
+    with db.unit_of_work() as uow:
+        link_calendar(uow.session, uow.session.get(Person, ana.id), feed.url)  # Ana has a real one
+        uow.commit()
+    window = Interval(NOW, NOW + timedelta(days=14))
+    args = dict(refresh_after=timedelta(minutes=15), timeout=2, mock=True, seed=7)
+    assert refresh_calendars(db, [ivan, ana], window, NOW, **args) == []
+    with db.unit_of_work(write=False) as uow:
+        kinds = {p: [ln.kind for ln in links] for p, links in links_of(uow.session, [ivan.id, ana.id]).items()}
+    assert kinds == {ivan.id: ["mock"], ana.id: ["ics"]}
+    first = _busy(db, ivan)
+    assert first, "the mock calendar makes plausible busy days"
+    with db.unit_of_work() as uow:  # force a re-read: the same person and seed give the same days
+        for link in uow.session.scalars(select(CalendarLink)):
+            link.last_fetched_at = None
+        uow.commit()
+    refresh_calendars(db, [ivan, ana], window, NOW, **args)
+    assert _busy(db, ivan) == first
