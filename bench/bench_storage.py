@@ -1,0 +1,110 @@
+"""Storage read path: a 6-person panel's windows and busy blocks over 30 days, from a SQLite
+file holding 100,000 availability windows (and 100,000 busy blocks).
+
+    python bench/bench_storage.py
+
+Baseline, measured in the same run: the same rows read with a full scan (the range indexes
+disabled with `+` on the columns), to show what the indexes buy.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from scheduling.intervals import Interval  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.matching import load_participants  # noqa: E402
+from storage.models import AvailabilityWindow, BusyBlock, Person  # noqa: E402
+
+UTC = timezone.utc
+PEOPLE, WINDOWS, BLOCKS = 1000, 100_000, 100_000
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def build(db: Database) -> None:
+    rng = random.Random(7)
+    with db.engine.begin() as conn:
+        conn.execute(insert(Person), [{"workspace_id": "bench", "slack_user_id": f"U{i:06d}", "name": f"P{i}",
+                                       "tz": "UTC", "is_guest": False, "created_at": T0} for i in range(PEOPLE)])
+        ids = [r[0] for r in conn.execute(text("SELECT id FROM people"))]
+        per = WINDOWS // PEOPLE
+        windows = []
+        for pid in ids:  # one non-overlapping window a few days apart, spread over ~a year
+            cursor = T0
+            for _ in range(per):
+                cursor += timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 3))
+                windows.append({"person_id": pid, "start_at": cursor, "end_at": cursor + timedelta(hours=8),
+                                "created_at": T0})
+        conn.execute(insert(AvailabilityWindow), windows)
+        blocks = []
+        for _ in range(BLOCKS):
+            start = T0 + timedelta(minutes=30 * rng.randrange(0, 365 * 48))
+            blocks.append({"person_id": rng.choice(ids), "start_at": start,
+                           "end_at": start + timedelta(minutes=30 * rng.randint(1, 4)), "source": "bench",
+                           "created_at": T0})
+        conn.execute(insert(BusyBlock), blocks)
+        conn.execute(text("ANALYZE"))
+
+
+def timed(fn, runs: int = 30) -> list[float]:
+    fn()
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def main() -> None:
+    path = Path(tempfile.mkdtemp()) / "storage.db"
+    db = Database(f"sqlite:///{path}")
+    db.create_schema()
+    started = time.perf_counter()
+    build(db)
+    print(f"built {WINDOWS:,} windows and {BLOCKS:,} busy blocks for {PEOPLE} people "
+          f"in {time.perf_counter() - started:.1f} s")
+    with db.unit_of_work(write=False) as uow:
+        panel = [uow.session.get(Person, pid) for pid in (11, 222, 333, 444, 555, 666)]
+    span = Interval(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+
+    def indexed() -> int:
+        with db.unit_of_work(write=False) as uow:
+            found = load_participants(uow.session, panel, span)
+        return sum(len(p.windows) + len(p.busy) for p in found)
+
+    ids = ",".join(str(p.id) for p in panel)
+    scan_sql = text(
+        f"SELECT person_id, start_at, end_at FROM availability_windows WHERE +person_id IN ({ids}) "
+        "AND +end_at > :a AND +start_at < :b UNION ALL "
+        f"SELECT person_id, start_at, end_at FROM busy_blocks WHERE +person_id IN ({ids}) "
+        "AND +end_at > :a AND +start_at < :b")
+
+    def full_scan() -> int:
+        with db.engine.connect() as conn:
+            return len(conn.execute(scan_sql, {"a": span.start.replace(tzinfo=None),
+                                               "b": span.end.replace(tzinfo=None)}).all())
+
+    rows = indexed()
+    fast, slow = timed(indexed), timed(full_scan, runs=10)
+    med, base = statistics.median(fast), statistics.median(slow)
+    p90 = sorted(fast)[int(0.9 * len(fast))]
+    print(f"\n{'case':<46} {'rows':>5} {'median ms':>10} {'p90 ms':>8} {'target':>9} {'vs full scan':>13}")
+    print(f"{'6-person panel, 30 days (windows + busy)':<46} {rows:>5} {med:>10.2f} {p90:>8.2f} "
+          f"{'< 20 ms':>9} {base / med:>12.1f}x  {'pass' if med < 20 else 'MISS'}")
+    print(f"{'baseline: same rows, indexes bypassed':<46} {full_scan():>5} {base:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
