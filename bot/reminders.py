@@ -25,6 +25,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.job import Job
@@ -129,43 +130,42 @@ class ReminderService:
                 claimed = store.claim_due(uow.session, now, self.worker, limit=self.batch, lease=self.lease)
                 uow.commit()
             if not claimed:
-                return sent, now
-            sent += sum(self._senders.map(self._send, claimed))
+                break
+            sent += sum(self._senders.map(self._send, self._compose(claimed)))
         return sent, now
 
-    def _send(self, reminder: Reminder) -> bool:
-        if self.clock() > reminder.claimed_until - SEND_BUDGET:
-            self._release(reminder.id)  # too little lease left to send safely: someone retries
+    def _compose(self, claimed: list[Reminder]) -> list[Outgoing]:
+        """The messages for a claimed batch, read in one go: each in its recipient's zone."""
+        with self.db.unit_of_work(write=False) as uow:
+            s = uow.session
+            interviews = {i.id: i for i in s.scalars(
+                select(Interview).where(Interview.id.in_({r.interview_id for r in claimed})))}
+            people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({r.person_id for r in claimed})))}
+            return [_message(r, interviews[r.interview_id], people[r.person_id]) for r in claimed]
+
+    def _send(self, out: Outgoing) -> bool:
+        reminder_id = out.reminder.id
+        if self.clock() > out.reminder.claimed_until - SEND_BUDGET:
+            self._release(reminder_id)  # too little lease left to send safely: someone retries
+            return False
+        if out.problem is not None:
+            self._fail(reminder_id, out.problem, permanent=out.channel is None)
             return False
         try:
-            channel, text, blocks = self._render(reminder)
-            if channel is None:
-                self._fail(reminder.id, "the person has no Slack account", permanent=True)
-                return False
-            self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            self.client.chat_postMessage(channel=out.channel, text=out.text, blocks=out.blocks)
         except SlackApiError as err:
-            self._slack_failed(reminder.id, err)
+            self._slack_failed(reminder_id, err)
             return False
         except Exception as err:  # connection refused, timeouts: Slack briefly unreachable
-            log.debug("reminder %s send error", reminder.id, exc_info=True)
-            self._fail(reminder.id, f"{type(err).__name__}: {err}")
+            log.debug("reminder %s send error", reminder_id, exc_info=True)
+            self._fail(reminder_id, f"{type(err).__name__}: {err}")
             return False
         with self.db.unit_of_work() as uow:  # right after Slack's answer: the duplicate window
-            ok = store.mark_sent(uow.session, reminder.id, self.worker, self.clock())
+            ok = store.mark_sent(uow.session, reminder_id, self.worker, self.clock())
             uow.commit()
         if not ok:
-            log.warning("reminder %s was sent, but its row had changed (lease lost or cancelled)", reminder.id)
+            log.warning("reminder %s was sent, but its row had changed (lease lost or cancelled)", reminder_id)
         return True
-
-    def _render(self, reminder: Reminder) -> tuple[str | None, str, list[dict] | None]:
-        """(Slack channel, text, blocks) for the recipient, in their own zone."""
-        with self.db.unit_of_work(write=False) as uow:
-            interview = uow.session.get(Interview, reminder.interview_id)
-            person = uow.session.get(Person, reminder.person_id)
-            if reminder.offset_min < 0:
-                text, blocks = grade_request(interview, person)
-                return person.slack_user_id, text, blocks
-            return person.slack_user_id, reminder_text(interview, person, reminder.offset_min), None
 
     def _slack_failed(self, reminder_id: int, err: SlackApiError) -> None:
         response = err.response
@@ -248,6 +248,30 @@ class ReminderService:
         self._senders.shutdown(wait=True)
         with contextlib.suppress(ValueError):
             _running.remove(self)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed reminder, ready to send, or the reason it cannot be."""
+
+    reminder: Reminder
+    channel: str | None
+    text: str = ""
+    blocks: list[dict] | None = None
+    problem: str | None = None
+
+
+def _message(reminder: Reminder, interview: Interview, person: Person) -> Outgoing:
+    if person.slack_user_id is None:
+        return Outgoing(reminder, None, problem="the person has no Slack account")
+    try:
+        if reminder.offset_min < 0:
+            text, blocks = grade_request(interview, person)
+            return Outgoing(reminder, person.slack_user_id, text, blocks)
+        return Outgoing(reminder, person.slack_user_id, reminder_text(interview, person, reminder.offset_min))
+    except Exception as err:  # a rendering bug: logged, retried with backoff, never silently lost
+        log.exception("cannot compose reminder %s", reminder.id)
+        return Outgoing(reminder, person.slack_user_id, problem=f"cannot compose: {type(err).__name__}: {err}")
 
 
 def _job_id(reminder_id: int) -> str:

@@ -151,6 +151,7 @@ def mark_sent(session: Session, reminder_id: int, worker: str, now: datetime) ->
         .where(Reminder.id == reminder_id, Reminder.claimed_by == worker, Reminder.status == ReminderStatus.pending)
         .values(status=ReminderStatus.sent, sent_at=now, attempts=Reminder.attempts + 1,
                 claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)  # nothing loaded to keep in step: cheaper
     ).rowcount)
 
 
@@ -178,7 +179,7 @@ def pending_ids(session: Session) -> dict[int, datetime]:
     """Every pending reminder's id and next attempt: what the scheduler must hold a job for."""
     return dict(session.execute(
         select(Reminder.id, Reminder.next_attempt_at).where(Reminder.status == ReminderStatus.pending)
-    ).tuples().all())
+    ).all())
 
 
 def next_due(session: Session, after: datetime) -> datetime | None:
