@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ from storage.db import Database  # noqa: E402
 from storage.matching import load_participants  # noqa: E402
 from storage.models import AvailabilityWindow, BusyBlock, Person  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 PEOPLE, WINDOWS, BLOCKS = 1000, 100_000, 100_000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
