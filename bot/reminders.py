@@ -42,6 +42,7 @@ from bot.context import system_clock
 from bot.notify import grade_request, reminder_text
 from scheduling.intervals import UTC
 from storage import reminders as store
+from storage.booking import complete_past
 from storage.db import Database
 from storage.models import Interview, Person, Reminder
 
@@ -126,6 +127,7 @@ class ReminderService:
         while not self._stopping.is_set():
             now = self.clock()
             with self.db.unit_of_work() as uow:
+                complete_past(uow.session, now)  # ended interviews count for the programme rules
                 store.skip_started(uow.session, now)
                 claimed = store.claim_due(uow.session, now, self.worker, limit=self.batch, lease=self.lease)
                 uow.commit()

@@ -13,7 +13,7 @@ from bot.reminders import ReminderService
 from bot.slack_client import make_client
 from storage.booking import cancel
 from storage.db import Database
-from storage.models import Reminder, ReminderStatus
+from storage.models import Interview, InterviewStatus, Reminder, ReminderStatus
 from storage.reminders import drop_reminders
 from tests.factories import utc
 from tests.reminder_fixtures import booked_interview
@@ -64,6 +64,8 @@ def test_due_reminders_are_sent_once_in_each_persons_zone(db: Database, fake: Fa
     last = fake.calls("chat.postMessage")[-1].args
     assert last["channel"] == "UI" and "interview_grade_5" in str(last["blocks"])
     assert set(_statuses(db).values()) == {ReminderStatus.sent}
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(Interview.status)).one() is InterviewStatus.completed
 
 
 def test_a_reminder_missed_past_the_start_is_skipped_and_logged(db: Database, fake: FakeSlack, caplog) -> None:
