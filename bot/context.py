@@ -25,7 +25,7 @@ class BotContext:
     # Slow work after the ack runs here, not on Bolt's listener pool: a listener returns as soon
     # as it has acked, so a burst of slow searches can never delay the next request's ack.
     background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="after-ack")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=3, thread_name_prefix="after-ack")
     )
 
     # Set by `run`: gives newly planned reminders their scheduler jobs at once (the scheduler's
