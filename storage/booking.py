@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -24,7 +24,7 @@ from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
-from storage.matching import find_matches
+from storage.matching import SearchOutcome, find_matches
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 from storage.people import lock_people
 
@@ -45,9 +45,10 @@ class BookingError(SchedulingError):
 
 @dataclass
 class Booking:
+    """The booked interview; `replayed` when an idempotent retry found it already booked."""
+
     interview: Interview
     replayed: bool = False
-    people: list[Person] = field(default_factory=list)
 
 
 def _nearest(slots: Sequence[Interval], to: Interval, n: int = 3) -> list[Interval]:
@@ -55,7 +56,7 @@ def _nearest(slots: Sequence[Interval], to: Interval, n: int = 3) -> list[Interv
     return sorted(ranked[:n])
 
 
-def _why_not(outcome) -> str:
+def _why_not(outcome: SearchOutcome) -> str:
     reasons = outcome.diagnosis.reasons if outcome.diagnosis else []
     return reasons[0].rstrip(".") if reasons else "someone is no longer free then"
 
@@ -71,16 +72,16 @@ def check_bookable(
     policy: Policy | None = None,
 ) -> None:
     """Raise SlotTaken unless the search would list `slot` right now (same rules and policy)."""
-    if slot.duration != rules.duration:
-        raise SlotTaken("That slot does not have the interview's duration.")
     outcome = find_matches(session, candidate, interviewers, rules, now, slot.start, slot.end,
                            exclude_interview=exclude_interview, policy=policy)
     if slot in outcome.slots:
         return
+    minutes = int(rules.duration.total_seconds() // 60)
+    why = _why_not(outcome) if slot.duration == rules.duration else f"it is not {minutes} minutes long"
     fresh = find_matches(session, candidate, interviewers, rules, now, exclude_interview=exclude_interview,
                          policy=policy)
     alternatives = fresh.slots or (fresh.diagnosis.alternatives if fresh.diagnosis else [])
-    raise SlotTaken(f"That slot was just taken: {_why_not(outcome)}.", _nearest(alternatives, slot))
+    raise SlotTaken(f"That slot was just taken: {why}.", _nearest(alternatives, slot))
 
 
 def _existing(session: Session, key: str) -> Interview | None:
@@ -88,10 +89,11 @@ def _existing(session: Session, key: str) -> Interview | None:
 
 
 def _replay(interview: Interview, people: Sequence[Person], slot: Interval) -> Booking:
+    """A retry returns the first booking; a key reused for something else is a caller bug."""
     same_people = {p.person_id for p in interview.participants} == {p.id for p in people}
-    if interview.start_at != slot.start or not same_people:
-        raise BookingError("This booking request was already used for another slot.")
-    return Booking(interview=interview, replayed=True, people=list(people))
+    if (interview.start_at, interview.end_at) != (slot.start, slot.end) or not same_people:
+        raise BookingError("This booking request was already used for another slot or other people.")
+    return Booking(interview=interview, replayed=True)
 
 
 def book(
@@ -107,6 +109,12 @@ def book(
     template_id: int | None = None,
     policy: Policy | None = None,
 ) -> Booking:
+    """Book `slot` inside the caller's unit of work (flushed, not committed).
+
+    Locks the people, re-runs the search over exactly this slot, then writes the interview and
+    its participants; raises SlotTaken (with nearby alternatives) when the search would not
+    list the slot any more.
+    """
     people = [candidate, *interviewers]
     if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
         return _replay(done, people, slot)
@@ -134,7 +142,7 @@ def book(
         if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
             return _replay(done, people, slot)
         raise
-    return Booking(interview=interview, people=people)
+    return Booking(interview=interview)
 
 
 def _flush_exclusive(session: Session) -> None:
@@ -150,13 +158,15 @@ def _flush_exclusive(session: Session) -> None:
 
 
 def _get(session: Session, interview_id: int) -> Interview:
-    interview = session.get(Interview, interview_id, with_for_update=True)
+    """The interview, row-locked and re-read so concurrent changes to it queue up."""
+    interview = session.get(Interview, interview_id, with_for_update=True, populate_existing=True)
     if interview is None:
         raise BookingError(f"There is no interview #{interview_id}.")
     return interview
 
 
 def cancel(session: Session, interview_id: int, *, by: Person | None, now: datetime) -> Interview:
+    """Cancel an upcoming interview; inactive participants free the time for the constraint."""
     interview = _get(session, interview_id)
     if interview.status is InterviewStatus.cancelled:
         raise BookingError(f"Interview #{interview_id} is already cancelled.")
@@ -175,6 +185,7 @@ def reschedule(
     session: Session, interview_id: int, new_slot: Interval, *, rules: SearchRules, now: datetime,
     by: Person | None, policy: Policy | None = None,
 ) -> Interview:
+    """Move an upcoming interview, judged like a new booking but ignoring its own old time."""
     interview = _get(session, interview_id)
     if interview.status is not InterviewStatus.booked:
         raise BookingError(f"Interview #{interview_id} is {interview.status.value}; it cannot be moved.")
@@ -224,6 +235,7 @@ def complete_past(session: Session, now: datetime) -> int:
 
 
 def upcoming_for(session: Session, person: Person, now: datetime, limit: int = 50) -> list[Interview]:
+    """Interviews `person` takes part in that have not ended, soonest first."""
     return list(session.scalars(
         select(Interview)
         .join(InterviewParticipant, InterviewParticipant.interview_id == Interview.id)
@@ -234,6 +246,7 @@ def upcoming_for(session: Session, person: Person, now: datetime, limit: int = 5
 
 
 def upcoming_all(session: Session, workspace_id: str, now: datetime, limit: int = 100) -> list[Interview]:
+    """HR's view: every booked interview in the workspace that has not ended."""
     return list(session.scalars(
         select(Interview)
         .where(Interview.workspace_id == workspace_id, Interview.status == InterviewStatus.booked,
@@ -243,6 +256,7 @@ def upcoming_all(session: Session, workspace_id: str, now: datetime, limit: int 
 
 
 def interviews_on_day(session: Session, workspace_id: str, day_start: datetime, day_end: datetime) -> list[Interview]:
+    """Booked or completed interviews starting in [day_start, day_end), for the day's schedule."""
     return list(session.scalars(
         select(Interview)
         .where(Interview.workspace_id == workspace_id, Interview.status != InterviewStatus.cancelled,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
@@ -28,8 +28,34 @@ class OfferClosed(SchedulingError):
     """Someone already picked a slot from this offer, or HR withdrew it."""
 
 
-def _slots(offer: Offer) -> list[Interval]:
+class NotYourOffer(SchedulingError):
+    """Only the candidate the offer was made to may pick from it."""
+
+
+def offered_slots(offer: Offer) -> list[Interval]:
+    """The offer's slots, in the order they were shown (slot_index counts from 0)."""
     return [Interval(datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])) for s in offer.slots]
+
+
+def _interviewers(session: Session, offer: Offer) -> list[Person]:
+    found = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(offer.interviewer_ids)))}
+    if len(found) != len(offer.interviewer_ids):
+        raise OfferClosed("An interviewer of this offer is no longer registered; ask HR for new times.")
+    return [found[pid] for pid in offer.interviewer_ids]
+
+
+def _still_bookable(
+    session: Session, candidate: Person, interviewers: Sequence[Person], slots: Sequence[Interval],
+    rules: SearchRules, now: datetime, policy: Policy | None,
+) -> list[Interval]:
+    still = []
+    for slot in slots:
+        try:
+            check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
+        except SlotTaken:
+            continue
+        still.append(slot)
+    return still
 
 
 def create_offer(
@@ -45,6 +71,7 @@ def create_offer(
     template_id: int | None = None,
     policy: Policy | None = None,
 ) -> Offer:
+    """Store 1..MAX_SLOTS slots for the candidate to pick from; each must be bookable now."""
     if not 1 <= len(slots) <= MAX_SLOTS:
         raise SchedulingError(f"Offer between 1 and {MAX_SLOTS} slots.")
     if expires_at <= now:
@@ -67,50 +94,60 @@ def pick(
     session: Session, offer_id: int, slot_index: int, *, candidate_person: Person, rules: SearchRules,
     now: datetime, policy: Policy | None = None,
 ) -> Booking:
-    offer = session.get(Offer, offer_id)
-    if offer is None or offer.candidate_id != candidate_person.id:
-        raise OfferClosed("This offer is not yours to pick from.")
-    key = f"offer:{offer.id}"
-    slots = _slots(offer)
+    """Book the picked slot, inside the caller's unit of work.
+
+    The offer is claimed with a conditional UPDATE in the same transaction as the booking, so
+    of concurrent picks exactly one books; the booking's idempotency key is the offer, so the
+    same pick clicked twice returns the first booking.
+    """
+    offer = session.get(Offer, offer_id, populate_existing=True)
+    if offer is None:
+        raise OfferClosed("This offer no longer exists.")
+    if offer.candidate_id != candidate_person.id:
+        raise NotYourOffer("This offer was made to someone else.")
+    slots = offered_slots(offer)
     if not 0 <= slot_index < len(slots):
         raise OfferClosed("That slot is not part of the offer.")
-    if offer.status == "taken" and offer.interview_id is not None:
-        taken = session.get(Interview, offer.interview_id)
-        if taken is not None and taken.idempotency_key == key and taken.start_at == slots[slot_index].start:
-            return Booking(interview=taken, replayed=True)  # the same pick, clicked twice
-        raise OfferClosed("A slot from this offer was already picked.")
+    if offer.status == "taken":
+        return _same_pick(session, offer, slots[slot_index])
+    if offer.status == "expired" or now >= offer.expires_at:
+        raise OfferExpired("This offer has expired; ask HR for new times.")
     if offer.status != "open":
         raise OfferClosed("This offer was withdrawn.")
-    if now >= offer.expires_at:
-        raise OfferExpired("This offer has expired; ask HR for new times.")
     claimed = session.execute(
         update(Offer).where(Offer.id == offer.id, Offer.status == "open").values(status="taken")
     ).rowcount
-    if not claimed:
-        raise OfferClosed("A slot from this offer was already picked.")
-    interviewers = [session.get(Person, pid) for pid in offer.interviewer_ids]
+    if not claimed:  # a concurrent pick committed first
+        session.refresh(offer)
+        return _same_pick(session, offer, slots[slot_index])
+    interviewers = _interviewers(session, offer)
     try:
-        booking = book(session, candidate=candidate_person, interviewers=interviewers,  # type: ignore[arg-type]
-                       slot=slots[slot_index], rules=rules, now=now, idempotency_key=key,
+        booking = book(session, candidate=candidate_person, interviewers=interviewers,
+                       slot=slots[slot_index], rules=rules, now=now, idempotency_key=_key(offer),
                        template_id=offer.template_id, policy=policy)
     except SlotTaken as err:
-        still = []
-        for n, slot in enumerate(slots):
-            if n == slot_index:
-                continue
-            try:
-                check_bookable(session, candidate_person, interviewers, slot, rules, now,  # type: ignore[arg-type]
-                               policy=policy)
-                still.append(slot)
-            except SlotTaken:
-                pass
+        others = slots[:slot_index] + slots[slot_index + 1:]
+        still = _still_bookable(session, candidate_person, interviewers, others, rules, now, policy)
         raise SlotTaken(f"{err} Pick another of the offered times.", still) from None
     offer.interview_id = booking.interview.id
     session.flush()
     return booking
 
 
+def _key(offer: Offer) -> str:
+    return f"offer:{offer.id}"
+
+
+def _same_pick(session: Session, offer: Offer, slot: Interval) -> Booking:
+    """A taken offer: the same pick again (double click, retry) replays, any other is closed."""
+    taken = session.get(Interview, offer.interview_id) if offer.interview_id is not None else None
+    if taken is not None and taken.idempotency_key == _key(offer) and taken.start_at == slot.start:
+        return Booking(interview=taken, replayed=True)
+    raise OfferClosed("A slot from this offer was already picked.")
+
+
 def expire_offers(session: Session, now: datetime) -> int:
+    """Close open offers whose time ran out; returns how many."""
     return session.execute(
         update(Offer).where(Offer.status == "open", Offer.expires_at <= now).values(status="expired")
     ).rowcount or 0
