@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +16,7 @@ import storage.booking as booking_module
 from scheduling.intervals import Interval
 from storage.booking import SlotTaken
 from storage.db import Database
+from storage.migrate import alembic_config, current, heads, upgrade
 from storage.models import Interview, InterviewParticipant
 from tests.test_booking import book_committed, count, people, slot
 
@@ -120,3 +122,22 @@ def test_postgres_exclusion_constraint_rejects_an_overlapping_raw_insert(db: Dat
         conn.execute(insert_part, {"i": raw_id, "p": cand.id, "s": slot("11:00").start, "e": slot("11:00").end,
                                    "active": True})
         conn.rollback()
+
+
+def _has_constraint(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'ex_participants_no_overlap' "
+            "AND connamespace = current_schema()::regnamespace")).scalar())
+
+
+def test_migration_0002_downgrades_and_upgrades_the_constraint(db: Database) -> None:
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert current(db) == "0001"
+    if not db.is_sqlite:
+        assert not _has_constraint(db)
+    upgrade(db)
+    assert current(db) in heads()
+    if not db.is_sqlite:
+        assert _has_constraint(db)
