@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.context import system_clock
 from bot.notify import grade_request, reminder_text
+from bot.settings import Settings
 from scheduling.intervals import UTC
 from storage import reminders as store
 from storage.booking import complete_past
@@ -150,8 +151,11 @@ class ReminderService:
         if self.clock() > out.reminder.claimed_until - SEND_BUDGET:
             self._release(reminder_id)  # too little lease left to send safely: someone retries
             return False
+        if out.channel is None:  # lost their Slack id after planning: no retry can help
+            self._skip(reminder_id, out.problem or store.NO_SLACK)
+            return False
         if out.problem is not None:
-            self._fail(reminder_id, out.problem, permanent=out.channel is None)
+            self._fail(reminder_id, out.problem)
             return False
         try:
             self.client.chat_postMessage(channel=out.channel, text=out.text, blocks=out.blocks)
@@ -181,6 +185,11 @@ class ReminderService:
         with self.db.unit_of_work() as uow:
             store.mark_failed(uow.session, reminder_id, self.worker, self.clock(), error, permanent=permanent,
                               backoff=self.backoff, not_before=not_before)
+            uow.commit()
+
+    def _skip(self, reminder_id: int, reason: str) -> None:
+        with self.db.unit_of_work() as uow:
+            store.mark_skipped(uow.session, reminder_id, self.worker, reason)
             uow.commit()
 
     def _release(self, reminder_id: int) -> None:
@@ -265,7 +274,7 @@ class Outgoing:
 
 def _message(reminder: Reminder, interview: Interview, person: Person) -> Outgoing:
     if person.slack_user_id is None:
-        return Outgoing(reminder, None, problem="the person has no Slack account")
+        return Outgoing(reminder, None, problem=store.NO_SLACK)
     try:
         if reminder.offset_min < 0:
             text, blocks = grade_request(interview, person)
@@ -278,6 +287,15 @@ def _message(reminder: Reminder, interview: Interview, person: Person) -> Outgoi
 
 def _job_id(reminder_id: int) -> str:
     return f"reminder-{reminder_id}"
+
+
+def start_reminders(settings: Settings, db: Database, client: WebClient) -> ReminderService:
+    """What `interview-bot run` calls next to the Slack app; call `.stop()` on shutdown.
+
+    `settings` is accepted so the service can grow options (tick, batch) without touching callers;
+    the offsets themselves matter only when planning (`storage.reminders.plan_reminders`)."""
+    del settings
+    return ReminderService(db, client).start()
 
 
 def run_worker(db: Database, client: WebClient, stop: threading.Event, tick_seconds: float = 1.0) -> None:

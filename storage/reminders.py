@@ -26,6 +26,7 @@ from storage.models import Interview, InterviewStatus, Reminder, ReminderStatus,
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(minutes=2)
+NO_SLACK = "the person has no Slack account (email only)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def plan_reminders(session: Session, interview: Interview, offsets_min: Sequence
                 row = Reminder(interview_id=interview.id, person_id=part.person_id, offset_min=offset)
                 session.add(row)
             _reset(row, interview.start_at - timedelta(minutes=offset), now)
+            if row.status is ReminderStatus.pending and part.person.slack_user_id is None:
+                _skip_no_slack(row, part.person.handle)
             planned.append(row)
     for stale in existing.values():
         if stale.status is ReminderStatus.pending:
@@ -80,6 +83,12 @@ def _reset(row: Reminder, due: datetime, now: datetime) -> None:
         row.status, row.last_error = ReminderStatus.pending, None
     else:
         row.status, row.last_error = ReminderStatus.skipped, "due before the interview was booked"
+
+
+def _skip_no_slack(row: Reminder, handle: str) -> None:
+    """Email-only people get no DM: kept as a skipped row (with why) so the gap is visible."""
+    row.status, row.last_error = ReminderStatus.skipped, NO_SLACK
+    log.info("reminder for %s (interview %s, %s min) skipped: %s", handle, row.interview_id, row.offset_min, NO_SLACK)
 
 
 def replan_reminders(session: Session, interview: Interview, offsets_min: Sequence[int], now: datetime) -> list[Reminder]:
@@ -153,6 +162,19 @@ def mark_sent(session: Session, reminder_id: int, worker: str, now: datetime) ->
                 claimed_until=None, last_error=None)
         .execution_options(synchronize_session=False)  # nothing loaded to keep in step: cheaper
     ).rowcount)
+
+
+def mark_skipped(session: Session, reminder_id: int, worker: str, reason: str) -> bool:
+    """Give up at once on a reminder that can never be delivered (e.g. the recipient has no Slack id)."""
+    done = session.execute(
+        update(Reminder)
+        .where(Reminder.id == reminder_id, Reminder.claimed_by == worker, Reminder.status == ReminderStatus.pending)
+        .values(status=ReminderStatus.skipped, claimed_until=None, last_error=reason[:500])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done:
+        log.warning("reminder %s skipped: %s", reminder_id, reason)
+    return bool(done)
 
 
 def mark_failed(session: Session, reminder_id: int, worker: str, now: datetime, error: str, *,

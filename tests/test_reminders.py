@@ -16,9 +16,8 @@ from bot.slack_client import make_client
 from scheduling.intervals import UTC
 from storage import reminders as store
 from storage.db import Database
-from storage.models import Interview, Reminder, ReminderStatus
-from tests.factories import utc
-from tests.reminder_fixtures import booked_interview
+from storage.models import Interview, InterviewParticipant, Person, Reminder, ReminderStatus, Role
+from tests.factories import add_person, utc
 from tests.slack_fake import FakeSlack
 
 NOW = utc("2026-12-01 08:00")
@@ -29,6 +28,29 @@ START = utc("2026-12-02 15:00")
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
+
+
+def booked_interview(db: Database, start: datetime, now: datetime, *, offsets: tuple[int, ...] = (60,),
+                     suffix: str = "", candidate_slack: bool = True) -> int:
+    """A 60-minute interview at `start` (candidate in Berlin, interviewer in New York), stored as
+    rows directly (not through booking, which has its own tests), with its reminders planned."""
+    cand = add_person(db, f"UC{suffix}" if candidate_slack else f"c{suffix}@example.com", Role.candidate,
+                      tz="Europe/Berlin", name=f"Cara {suffix}")
+    intv = add_person(db, f"UI{suffix}", Role.interviewer, tz="America/New_York", name=f"Ivan {suffix}")
+    end = start + timedelta(hours=1)
+    with db.unit_of_work() as uow:
+        interview = Interview(uid=f"rem-{suffix}-{cand.id}@test", candidate_id=cand.id, start_at=start, end_at=end)
+        interview.participants = [
+            InterviewParticipant(person_id=cand.id, role=Role.candidate, start_at=start, end_at=end),
+            InterviewParticipant(person_id=intv.id, role=Role.interviewer, start_at=start, end_at=end),
+        ]
+        uow.session.add(interview)
+        uow.session.flush()
+        for part in interview.participants:
+            part.person = uow.session.get(Person, part.person_id)
+        store.plan_reminders(uow.session, interview, offsets, now)
+        uow.commit()
+        return interview.id
 
 
 def _rows(db: Database) -> list[Reminder]:
@@ -211,3 +233,49 @@ def test_shared_job_store_tolerates_jobs_vanishing_under_it(db: Database, fake: 
         assert store_.job_ids() == {"reminder-999"}
     finally:
         service.stop()
+
+
+def test_email_only_people_are_skipped_at_planning_with_a_reason(db: Database, caplog) -> None:
+    with caplog.at_level("INFO", logger="storage.reminders"):
+        booked_interview(db, START, NOW, offsets=(1440, 60), candidate_slack=False)
+    rows = _rows(db)
+    email_only = [r for r in rows if r.last_error == store.NO_SLACK]
+    assert len(email_only) == 2 and {r.status for r in email_only} == {ReminderStatus.skipped}
+    assert {r.status for r in rows if r not in email_only} == {ReminderStatus.pending}
+    assert "has no Slack account" in caplog.text
+
+
+def test_a_recipient_who_lost_slack_is_skipped_at_once_not_retried(db: Database, fake: FakeSlack) -> None:
+    booked_interview(db, START, NOW, offsets=(60,))
+    with db.unit_of_work() as uow:  # the candidate's Slack account went away after booking
+        person = uow.session.scalars(select(Person).where(Person.slack_user_id == "UC")).one()
+        person.slack_user_id, person.email = None, "cara@example.com"
+        uow.commit()
+    service = _service(db, fake, lambda: START - timedelta(minutes=59))
+    assert service.deliver_due() == 1
+    service.stop()
+    assert [c.args["channel"] for c in fake.calls("chat.postMessage")] == ["UI"]
+    skipped = [r for r in _rows(db) if r.status is ReminderStatus.skipped]
+    assert len(skipped) == 1 and skipped[0].attempts == 0 and skipped[0].last_error == store.NO_SLACK
+
+
+def test_dm_names_the_others_and_uses_the_recipients_zone(db: Database, fake: FakeSlack) -> None:
+    booked_interview(db, START, NOW, offsets=(60,), suffix="Z")
+    service = _service(db, fake, lambda: START - timedelta(minutes=59))
+    assert service.deliver_due() == 2
+    service.stop()
+    texts = {c.args["channel"]: c.args["text"] for c in fake.calls("chat.postMessage")}
+    assert "16:00–17:00 CET" in texts["UCZ"] and "Ivan Z" in texts["UCZ"]
+    assert "10:00–11:00 EST" in texts["UIZ"] and "Cara Z" in texts["UIZ"]
+
+
+def test_start_reminders_starts_a_service_that_stops(db: Database, fake: FakeSlack) -> None:
+    from bot.reminders import start_reminders
+    from bot.settings import Settings
+
+    service = start_reminders(Settings.from_env({}), db, make_client("xoxb-test", fake.base_url))
+    try:
+        assert service.scheduler is not None and service.scheduler.running
+    finally:
+        service.stop()
+    assert service.scheduler is None

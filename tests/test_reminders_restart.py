@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from scheduling.intervals import UTC
 from storage.db import Database
 from storage.models import Reminder, ReminderStatus
-from tests.reminder_fixtures import booked_interview
 from tests.slack_fake import FakeSlack
+from tests.test_reminders import booked_interview
 
 ROOT = Path(__file__).resolve().parents[1]
 
