@@ -1,8 +1,12 @@
-"""Interviews with reminders, stored directly, for the reminder tests."""
+"""Interviews with reminders, and reminder worker processes, for the reminder tests."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from scheduling.intervals import Interval
 from scheduling.slots import SearchRules
@@ -12,6 +16,7 @@ from storage.db import Database
 from storage.models import Person, Role
 from storage.reminders import plan_reminders
 from tests.factories import add_person
+from tests.slack_fake import FakeSlack
 
 RULES = SearchRules(min_notice=timedelta(0), step=timedelta(seconds=1))  # any start time
 
@@ -31,3 +36,12 @@ def booked_interview(db: Database, start: datetime, now: datetime, *, offsets=(6
         plan_reminders(uow.session, interview, offsets, now)
         uow.commit()
         return interview.id
+
+
+def start_worker(fake: FakeSlack, db_url: str) -> subprocess.Popen[str]:
+    """`interview-bot worker` as a real process, its Slack pointed at the fake."""
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-restart",
+           "SLACK_API_URL": fake.base_url}
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--tick", "0.5"],
+                            cwd=Path(__file__).resolve().parents[1], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

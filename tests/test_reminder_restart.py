@@ -4,27 +4,14 @@ interview's start is skipped and logged."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from scheduling.intervals import UTC
 from storage.db import Database
-from tests.reminder_fixtures import booked_interview
+from tests.reminder_fixtures import booked_interview, start_worker
 from tests.slack_fake import FakeSlack
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _worker(fake: FakeSlack, db_url: str) -> subprocess.Popen[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-restart",
-           "SLACK_API_URL": fake.base_url}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--tick", "0.5"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _messages(fake: FakeSlack) -> list[tuple[str, str]]:
@@ -40,7 +27,7 @@ def test_sigkill_and_restart_loses_nothing_and_sends_nothing_twice(sqlite_url: s
     booked_interview(db, now + timedelta(seconds=72), now, offsets=(1,), suffix="B")
     booked_interview(db, now - timedelta(seconds=10), now - timedelta(hours=2), offsets=(60,), suffix="C")
     with FakeSlack() as fake:
-        first = _worker(fake, sqlite_url)
+        first = start_worker(fake, sqlite_url)
         try:
             fake.wait_for("chat.postMessage", count=2, timeout=30)  # A's two reminders
         finally:
@@ -49,7 +36,7 @@ def test_sigkill_and_restart_loses_nothing_and_sends_nothing_twice(sqlite_url: s
         assert first.returncode == -signal.SIGKILL
         sent_before = _messages(fake)
         assert {ch for ch, _ in sent_before} == {"UCA", "UIA"}
-        second = _worker(fake, sqlite_url)
+        second = start_worker(fake, sqlite_url)
         try:
             fake.wait_for("chat.postMessage", count=4, timeout=40)  # B's two, after the restart
             time.sleep(2)  # a few more ticks: nothing may be sent twice

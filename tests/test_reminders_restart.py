@@ -5,30 +5,18 @@ process left in `apscheduler_jobs` cause no second message."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
 from scheduling.intervals import UTC
 from storage.db import Database
 from storage.models import Reminder, ReminderStatus
+from tests.reminder_fixtures import start_worker
 from tests.slack_fake import FakeSlack
 from tests.test_reminders import booked_interview
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _worker(fake: FakeSlack, db_url: str) -> subprocess.Popen[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-restart",
-           "SLACK_API_URL": fake.base_url}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--tick", "0.5"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _sent_rows(db: Database) -> int:
@@ -45,7 +33,7 @@ def test_killing_one_of_two_workers_loses_and_doubles_nothing(db: Database) -> N
         booked_interview(db, now + timedelta(seconds=62), now, offsets=(1,), suffix=f"a{n}")
         booked_interview(db, now + timedelta(seconds=72), now, offsets=(1,), suffix=f"b{n}")
     with FakeSlack() as fake:
-        workers = [_worker(fake, db.url) for _ in range(2)]
+        workers = [start_worker(fake, db.url) for _ in range(2)]
         try:
             fake.wait_for("chat.postMessage", count=8, timeout=30)
             deadline = time.monotonic() + 10
@@ -53,7 +41,7 @@ def test_killing_one_of_two_workers_loses_and_doubles_nothing(db: Database) -> N
                 time.sleep(0.05)
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait(timeout=10)
-            workers.append(_worker(fake, db.url))
+            workers.append(start_worker(fake, db.url))
             fake.wait_for("chat.postMessage", count=16, timeout=40)
             time.sleep(2)  # more ticks and job runs: nothing may be sent twice
         finally:
