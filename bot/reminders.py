@@ -40,7 +40,6 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.context import system_clock
 from bot.notify import grade_request, reminder_text
-from bot.settings import Settings
 from scheduling.intervals import UTC
 from storage import reminders as store
 from storage.booking import complete_past
@@ -287,15 +286,6 @@ def _message(reminder: Reminder, interview: Interview, person: Person) -> Outgoi
 
 def _job_id(reminder_id: int) -> str:
     return f"reminder-{reminder_id}"
-
-
-def start_reminders(settings: Settings, db: Database, client: WebClient) -> ReminderService:
-    """What `interview-bot run` calls next to the Slack app; call `.stop()` on shutdown.
-
-    `settings` is accepted so the service can grow options (tick, batch) without touching callers;
-    the offsets themselves matter only when planning (`storage.reminders.plan_reminders`)."""
-    del settings
-    return ReminderService(db, client).start()
 
 
 def run_worker(db: Database, client: WebClient, stop: threading.Event, tick_seconds: float = 1.0) -> None:

@@ -269,11 +269,8 @@ def test_dm_names_the_others_and_uses_the_recipients_zone(db: Database, fake: Fa
     assert "10:00–11:00 EST" in texts["UIZ"] and "Cara Z" in texts["UIZ"]
 
 
-def test_start_reminders_starts_a_service_that_stops(db: Database, fake: FakeSlack) -> None:
-    from bot.reminders import start_reminders
-    from bot.settings import Settings
-
-    service = start_reminders(Settings.from_env({}), db, make_client("xoxb-test", fake.base_url))
+def test_a_started_service_runs_its_scheduler_and_stops(db: Database, fake: FakeSlack) -> None:
+    service = ReminderService(db, make_client("xoxb-test", fake.base_url)).start()
     try:
         assert service.scheduler is not None and service.scheduler.running
     finally:
