@@ -136,6 +136,8 @@ def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
     handles = _handles(args.interviewers)
     if not handles and not args.template:
         raise CliError("Name the interviewers (--interviewers ID,ID) or a template (--template NAME).")
+    if args.template and args.duration:
+        raise CliError("--duration cannot be used with --template: the template sets the duration.")
     policy = Policy(cap_per_day=settings.cap_per_day, cap_per_week=settings.cap_per_week)
     db = open_database(settings)
     with db.unit_of_work(write=False) as uow:
@@ -167,7 +169,7 @@ def _template_line(template: InterviewTemplate, panel: Sequence[Person]) -> str:
     programme = f", programme max {template.programme_max_interviews}" if template.programme_rules else ""
     return (
         f"#{template.id} {template.name}: {template.duration_min} min every {template.step_min} min, "
-        f"notice {template.min_notice_min // 60} h, buffers {template.buffer_before_min}/"
+        f"notice {template.min_notice_min / 60:g} h, buffers {template.buffer_before_min}/"
         f"{template.buffer_after_min} min, {caps}{programme}; panel "
         + ", ".join(p.name for p in panel)
     )

@@ -11,14 +11,15 @@ Programme rules (off unless a template switches them on): a candidate who comple
 `max_completed` interviews is offered nothing; an interviewer who already interviewed the
 candidate (booked or completed) cannot be on the panel; and the candidate goes on only while
 each of their last two graded interviews scored above `min_grade`. An interview's grade is
-the lowest grade its interviewers gave (the weakest verdict decides); ungraded interviews are
-ignored, so a candidate with fewer than two grades is not held back.
+the lowest grade its interviewers gave (the weakest verdict decides, so one interviewer's
+"not ready" is never averaged away); ungraded interviews are ignored, and with fewer than two
+grades only those there are must be above `min_grade` (a first interview always goes ahead).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -72,6 +73,8 @@ class InterviewerLoad:
 
 @dataclass
 class CapResult:
+    """Kept slots in order, one note per interviewer and cap, and who was capped (bottlenecks)."""
+
     slots: list[Interval]
     notes: list[str] = field(default_factory=list)
     capped: list[str] = field(default_factory=list)
@@ -96,42 +99,45 @@ def _tally(load: InterviewerLoad) -> tuple[Counter[date], Counter[tuple[int, int
 
 
 def apply_caps(slots: Sequence[Interval], loads: Sequence[InterviewerLoad], policy: Policy) -> CapResult:
-    """Drop slots that would put any interviewer over a cap; notes say who and which cap."""
+    """Drop slots that would put any interviewer over a cap; notes say who and which cap.
+
+    Kept slots stay in their order; a day cap that removes a slot is reported before the week
+    cap, so each removed slot is explained once per interviewer.
+    """
     if not policy.has_caps:
         return CapResult(slots=list(slots))
-    kept: list[Interval] = []
-    full_days: dict[str, set[date]] = {}
-    full_weeks: dict[str, set[date]] = {}
-    removed: Counter[tuple[str, str]] = Counter()
-    tallies = [(load, *_tally(load)) for load in loads]
-    for slot in slots:
-        ok = True
-        for load, days, week in tallies:
+    keep = [True] * len(slots)
+    result = CapResult(slots=[])
+    for load in loads:
+        days, weeks = _tally(load)
+        full_days: Counter[date] = Counter()
+        full_weeks: Counter[date] = Counter()  # keyed by the local Monday
+        for i, slot in enumerate(slots):
             day = slot.start.astimezone(load.zone).date()
             if policy.cap_per_day is not None and days[day] >= policy.cap_per_day:
-                full_days.setdefault(load.name, set()).add(day)
-                removed[(load.name, "day")] += 1
-                ok = False
-            elif policy.cap_per_week is not None and week[_week_of(day)] >= policy.cap_per_week:
-                full_weeks.setdefault(load.name, set()).add(_monday(day))
-                removed[(load.name, "week")] += 1
-                ok = False
-        if ok:
-            kept.append(slot)
-    notes = [
-        f"{name} already has {policy.cap_per_day} interview(s) on {_days(days)} "
-        f"(cap per day): {removed[(name, 'day')]} slot(s) removed."
-        for name, days in full_days.items()
-    ] + [
-        f"{name} already has {policy.cap_per_week} interview(s) in the week of {_days(mondays)} "
-        f"(cap per week): {removed[(name, 'week')]} slot(s) removed."
-        for name, mondays in full_weeks.items()
-    ]
-    capped = list(dict.fromkeys([*full_days, *full_weeks]))
-    return CapResult(slots=kept, notes=notes, capped=capped)
+                full_days[day] += 1
+            elif policy.cap_per_week is not None and weeks[_week_of(day)] >= policy.cap_per_week:
+                full_weeks[_monday(day)] += 1
+            else:
+                continue
+            keep[i] = False
+        if full_days:
+            result.notes.append(
+                f"{load.name} already has {policy.cap_per_day} interview(s) on {_days(full_days)} "
+                f"(cap per day): {full_days.total()} slot(s) removed."
+            )
+        if full_weeks:
+            result.notes.append(
+                f"{load.name} already has {policy.cap_per_week} interview(s) in the week of "
+                f"{_days(full_weeks)} (cap per week): {full_weeks.total()} slot(s) removed."
+            )
+        if full_days or full_weeks:
+            result.capped.append(load.name)
+    result.slots = [slot for slot, ok in zip(slots, keep, strict=True) if ok]
+    return result
 
 
-def _days(days: set[date]) -> str:
+def _days(days: Iterable[date]) -> str:
     return ", ".join(f"{d:%a %d %b %Y}" for d in sorted(days))
 
 

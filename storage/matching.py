@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from scheduling.policies import (
     CandidateHistory,
     InterviewerLoad,
     Policy,
+    ProgrammeRules,
     apply_caps,
     programme_verdict,
 )
@@ -23,6 +24,7 @@ from scheduling.slots import (
     Diagnosis,
     Participant,
     SearchRules,
+    _nearest,
     diagnose,
     find_slots,
     search_bounds,
@@ -32,6 +34,8 @@ from storage.availability import windows_between
 from storage.busy import blocks_between, interviews_between
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 
+ALTERNATIVES = 3  # nearest other slots offered when none fit
+
 
 class InvalidPanel(SchedulingError):
     """A search whose people do not make an interview (no interviewer, duplicates, wrong roles)."""
@@ -39,6 +43,8 @@ class InvalidPanel(SchedulingError):
 
 @dataclass
 class SearchOutcome:
+    """Slots found; `notes` say which rule (programme, cap) removed what, for HR to pass on."""
+
     slots: list[Interval]
     candidate: Person
     interviewers: list[Person]
@@ -93,8 +99,9 @@ def find_matches(
 ) -> SearchOutcome:
     """Common slots in time order; when there are none, a diagnosis of why.
 
-    With a `policy`, programme rules and caps then remove slots; each rule that removed
-    something adds a note (and is the diagnosis when nothing is left).
+    With a `policy`, programme rules and then caps remove slots after the free-time search;
+    each rule that removed something adds a note (and is the diagnosis when nothing is left).
+    Booking re-runs this search, so a slot is booked under exactly the rules it was listed by.
     """
     check_panel(candidate, interviewers)
     people = [candidate, *interviewers]
@@ -106,42 +113,43 @@ def find_matches(
     span = Interval(full.start - margin, full.end + margin)
     participants = load_participants(session, people, span, exclude_interview)
     outcome.slots = find_slots(participants, rules, now, start, end)
-    if policy is not None and _apply_policy(session, outcome, policy, span, exclude_interview):
+    policy = policy or Policy()
+    if policy.programme is not None and _programme_blocks(
+        session, outcome, policy.programme, exclude_interview
+    ):
         return outcome
+    loads = interviewer_loads(session, interviewers, span, exclude_interview) if policy.has_caps else []
+    if outcome.slots and policy.has_caps:
+        capped = apply_caps(outcome.slots, loads, policy)
+        outcome.slots = capped.slots
+        outcome.notes.extend(capped.notes)
+        if not capped.slots:
+            outcome.diagnosis = Diagnosis(reasons=list(capped.notes), bottlenecks=capped.capped)
     if not outcome.slots:
-        outcome.diagnosis = diagnose(participants, rules, now, start, end)
+        diagnosis = outcome.diagnosis or diagnose(participants, rules, now, start, end, ALTERNATIVES)
+        if policy.has_caps:  # an alternative a cap would refuse is no alternative
+            allowed = apply_caps(find_slots(participants, rules, now), loads, policy).slots
+            diagnosis = replace(
+                diagnosis, alternatives=_nearest(allowed, rules, now, start, end, ALTERNATIVES)
+            )
+        outcome.diagnosis = diagnosis
     return outcome
 
 
-def _apply_policy(
-    session: Session,
-    outcome: SearchOutcome,
-    policy: Policy,
-    span: Interval,
-    exclude_interview: int | None,
+def _programme_blocks(
+    session: Session, outcome: SearchOutcome, rules: ProgrammeRules, exclude_interview: int | None
 ) -> bool:
-    """Apply programme rules, then caps. True when a rule decided the (empty) answer."""
-    if policy.programme is not None:
-        history = candidate_history(session, outcome.candidate, exclude_interview)
-        panel = {p.id: p.name for p in outcome.interviewers}
-        verdict = programme_verdict(policy.programme, history, panel, outcome.candidate.name)
-        if not verdict.allowed:
-            outcome.slots = []
-            outcome.notes.extend(verdict.reasons)
-            outcome.diagnosis = Diagnosis(
-                reasons=list(verdict.reasons), bottlenecks=list(verdict.blocked_by)
-            )
-            return True
-    if not policy.has_caps or not outcome.slots:
+    """Check the programme; when it refuses, empty the outcome and say why (no alternatives:
+    no other time would be allowed either)."""
+    history = candidate_history(session, outcome.candidate, exclude_interview)
+    panel = {p.id: p.name for p in outcome.interviewers}
+    verdict = programme_verdict(rules, history, panel, outcome.candidate.name)
+    if verdict.allowed:
         return False
-    loads = interviewer_loads(session, outcome.interviewers, span, exclude_interview)
-    capped = apply_caps(outcome.slots, loads, policy)
-    outcome.slots = capped.slots
-    outcome.notes.extend(capped.notes)
-    if not capped.slots:
-        outcome.diagnosis = Diagnosis(reasons=list(capped.notes), bottlenecks=capped.capped)
-        return True
-    return False
+    outcome.slots = []
+    outcome.notes.extend(verdict.reasons)
+    outcome.diagnosis = Diagnosis(reasons=list(verdict.reasons), bottlenecks=list(verdict.blocked_by))
+    return True
 
 
 def _counted(query: Select[Any], exclude_interview: int | None) -> Select[Any]:
@@ -164,6 +172,7 @@ def interviewer_loads(
         .join(Interview, Interview.id == InterviewParticipant.interview_id)
         .where(
             InterviewParticipant.person_id.in_([p.id for p in interviewers]),
+            InterviewParticipant.role == Role.interviewer,
             InterviewParticipant.start_at >= span.start - week,
             InterviewParticipant.start_at < span.end + week,
         ),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
@@ -19,6 +20,7 @@ from scheduling.slots import SearchRules
 from storage.matching import SearchOutcome, find_matches
 from storage.models import InterviewTemplate, Person, Role, TemplateInterviewer
 
+DEFAULT_HORIZON = SearchRules().horizon
 EXAMPLE = "interview-bot template add 'Tech screen' --duration 60 --panel U01AAA,U01BBB"
 
 
@@ -130,8 +132,13 @@ def create_template(
     template = InterviewTemplate(workspace_id=workspace_id, name=name, duration_min=duration_min)
     _set_rules(template, rules)
     _set_panel(template, panel_ids)
-    session.add(template)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(template)
+            session.flush()
+    except IntegrityError:
+        _check_name(session, workspace_id, name, None)  # a concurrent create of this name won
+        raise
     return template
 
 
@@ -212,7 +219,8 @@ def panel_of(session: Session, template: InterviewTemplate) -> list[Person]:
     return people
 
 
-def rules_for(template: InterviewTemplate, horizon: timedelta) -> SearchRules:
+def rules_for(template: InterviewTemplate, horizon: timedelta = DEFAULT_HORIZON) -> SearchRules:
+    """The template's search rules; the horizon is a workspace setting, not the template's."""
     return SearchRules(
         duration=timedelta(minutes=template.duration_min),
         step=timedelta(minutes=template.step_min),
@@ -248,7 +256,7 @@ def find_template_matches(
     start: datetime | None = None,
     end: datetime | None = None,
     *,
-    horizon: timedelta,
+    horizon: timedelta = DEFAULT_HORIZON,
     interviewers: Sequence[Person] | None = None,
     default_policy: Policy | None = None,
 ) -> SearchOutcome:

@@ -7,12 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from bot.cli import main
 from scheduling.intervals import Interval
 from scheduling.policies import Policy, ProgrammeRules
 from storage import templates as ts
 from storage.availability import add_windows
+from storage.busy import add_busy
 from storage.db import Database
 from storage.models import Person, Role
 from tests.factories import add_person, utc
@@ -142,6 +144,55 @@ def test_template_search_window_and_other_interviewers(db: Database) -> None:
         assert wider.slots[-1].start == utc("2026-03-02 13:30")
 
 
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (ts.TemplateRules(step_min=15), ["09:30", "09:45", "10:00", "11:00", "11:15", "11:30"]),
+        (ts.TemplateRules(step_min=60), ["10:00", "11:00"]),
+        (ts.TemplateRules(step_min=15, notice_min=34 * 60), ["10:00", "11:00", "11:15", "11:30"]),
+        (ts.TemplateRules(step_min=15, buffer_after_min=15), ["09:30", "09:45", "11:00", "11:15", "11:30"]),
+        (ts.TemplateRules(step_min=15, buffer_before_min=15), ["09:30", "09:45", "10:00", "11:15", "11:30"]),
+    ],
+)
+def test_template_rules_reach_the_search(db: Database, rules: ts.TemplateRules, expected: list[str]) -> None:
+    # Both free 09:30–12:00, Int1 busy 10:30–11:00; 30-minute interviews.
+    cand, panel = team(db, 2)
+    with db.unit_of_work() as uow:
+        s = uow.session
+        add_busy(s, s.get(Person, panel[1].id), Interval(utc("2026-03-02 10:30"), utc("2026-03-02 11:00")))
+        t = ts.create_template(s, "local", "Pair", 30, [p.id for p in panel], rules)
+        outcome = ts.find_template_matches(s, t, s.get(Person, cand.id), NOW)
+        assert [x.start.strftime("%H:%M") for x in outcome.slots] == expected
+
+
+def test_rules_for_defaults_to_the_product_horizon(db: Database) -> None:
+    _, panel = team(db, 1)
+    with db.unit_of_work() as uow:
+        t = ts.create_template(uow.session, "local", "Screen", 60, [panel[0].id])
+        assert ts.rules_for(t).horizon == timedelta(days=90)
+        assert ts.rules_for(t, timedelta(days=30)).horizon == timedelta(days=30)
+
+
+def test_a_concurrent_create_of_the_same_name_is_a_clear_error(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other create commits between this one's name check and its insert.
+    _, panel = team(db, 1)
+    with db.unit_of_work() as uow:
+        ts.create_template(uow.session, "local", "Screen", 60, [panel[0].id])
+        uow.commit()
+    check = ts._check_name
+    calls: list[str] = []
+
+    def late_check(session: Session, workspace_id: str, name: str, own_id: int | None) -> str:
+        calls.append(name)
+        return name if len(calls) == 1 else check(session, workspace_id, name, own_id)
+
+    monkeypatch.setattr(ts, "_check_name", late_check)
+    with db.unit_of_work() as uow, pytest.raises(ts.InvalidTemplate, match="already exists"):
+        ts.create_template(uow.session, "local", "Screen", 30, [panel[0].id])
+
+
 @pytest.fixture
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -171,6 +222,14 @@ def test_cli_template_lifecycle_and_slots(cli: None, capsys: pytest.CaptureFixtu
     assert [s["start"] for s in json.loads(out)["availableSlots"]] == ["2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"]
     code, _, err = run(capsys, "slots", "--candidate", "U1CAND")
     assert code == 2 and "--interviewers" in err and "--template" in err
+    code, _, err = run(capsys, "slots", "--template", "Pair", "--candidate", "U1CAND", "--duration", "30")
+    assert code == 2 and "the template sets the duration" in err
+    code, out, _ = run(capsys, "slots", "--template", "pair", "--candidate", "U1CAND", "--interviewers", "U1ANA",
+                       "--from", "2026-03-02T10:00:00Z", "--now", "2026-03-01T00:00:00Z", "--json")
+    assert [s["start"] for s in json.loads(out)["availableSlots"]] == ["2026-03-02T10:00:00Z"]
+    code, out, _ = run(capsys, "template", "add", "Quick", "--duration", "30", "--panel", "U1ANA", "--notice-hours", "1.5")
+    assert code == 0 and "notice 1.5 h" in out
     assert run(capsys, "template", "remove", "pair")[1] == "Removed template Pair.\n"
+    assert "templates (1):" in run(capsys, "template", "list")[1]
     code, _, err = run(capsys, "template", "remove", "Pair")
     assert code == 2 and "No interview template 'Pair'" in err
