@@ -12,9 +12,10 @@ unit of work commits the booking together with its reminders, or nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -78,10 +79,24 @@ def check_bookable(
         return
     minutes = int(rules.duration.total_seconds() // 60)
     why = _why_not(outcome) if slot.duration == rules.duration else f"it is not {minutes} minutes long"
+    raise SlotTaken(f"That slot was just taken: {why}.",
+                    nearest_slots(session, candidate, interviewers, slot, rules, now, exclude_interview, policy))
+
+
+def nearest_slots(
+    session: Session,
+    candidate: Person,
+    interviewers: Sequence[Person],
+    slot: Interval,
+    rules: SearchRules,
+    now: datetime,
+    exclude_interview: int | None = None,
+    policy: Policy | None = None,
+) -> list[Interval]:
+    """Up to three slots the search lists now over its normal range, nearest to `slot`."""
     fresh = find_matches(session, candidate, interviewers, rules, now, exclude_interview=exclude_interview,
                          policy=policy)
-    alternatives = fresh.slots or (fresh.diagnosis.alternatives if fresh.diagnosis else [])
-    raise SlotTaken(f"That slot was just taken: {why}.", _nearest(alternatives, slot))
+    return _nearest(fresh.slots, slot)
 
 
 def _existing(session: Session, key: str) -> Interview | None:
@@ -122,6 +137,23 @@ def book(
     if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
         return _replay(done, people, slot)  # a concurrent retry won while we waited for the lock
     check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
+    interview = _new_interview(candidate, interviewers, slot, rules, now, booked_by, idempotency_key, template_id)
+    try:
+        _write_exclusive(session, lambda: session.add(interview),
+                         partial(nearest_slots, session, candidate, interviewers, slot, rules, now, policy=policy))
+    except IntegrityError:
+        if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
+            return _replay(done, people, slot)  # a concurrent insert with the same key committed first
+        raise
+    return Booking(interview=interview)
+
+
+def _new_interview(
+    candidate: Person, interviewers: Sequence[Person], slot: Interval, rules: SearchRules, now: datetime,
+    booked_by: Person | None, idempotency_key: str | None, template_id: int | None,
+) -> Interview:
+    """A booked interview with one active participant row per person (times copied for the
+    exclusion constraint)."""
     interview = Interview(
         workspace_id=candidate.workspace_id, uid=f"{uuid.uuid4()}@interview-bot",
         candidate_id=candidate.id, template_id=template_id, start_at=slot.start, end_at=slot.end,
@@ -133,27 +165,24 @@ def book(
     interview.participants = [
         InterviewParticipant(person=p, role=Role.candidate if p is candidate else Role.interviewer,
                              start_at=slot.start, end_at=slot.end, active=True)
-        for p in people
+        for p in [candidate, *interviewers]
     ]
-    session.add(interview)
-    try:
-        _flush_exclusive(session)
-    except IntegrityError:
-        if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
-            return _replay(done, people, slot)
-        raise
-    return Booking(interview=interview)
+    return interview
 
 
-def _flush_exclusive(session: Session) -> None:
-    """Flush in a savepoint; PostgreSQL's exclusion constraint firing means a concurrent
-    booking of someone here won the race."""
+def _write_exclusive(session: Session, write: Callable[[], None], nearby: Callable[[], list[Interval]]) -> None:
+    """Make and flush the changes inside a SAVEPOINT, so a constraint firing leaves the caller's
+    transaction usable (begin_nested flushes what is already pending *before* the savepoint,
+    hence `write` runs inside it). PostgreSQL's exclusion constraint firing means a concurrent
+    booking of someone here won the race: SlotTaken, with fresh alternatives."""
     try:
         with session.begin_nested():
+            write()
             session.flush()
     except IntegrityError as err:
         if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.") from None
+            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.",
+                            nearby()) from None
         raise
 
 
@@ -197,12 +226,16 @@ def reschedule(
     interviewers = [p for p in people if p.id != interview.candidate_id]
     check_bookable(session, candidate, interviewers, new_slot, rules, now, exclude_interview=interview.id,
                    policy=policy)
-    interview.start_at, interview.end_at = new_slot.start, new_slot.end
-    interview.sequence += 1
-    interview.updated_at = now
-    for part in interview.participants:
-        part.start_at, part.end_at = new_slot.start, new_slot.end
-    _flush_exclusive(session)
+
+    def move() -> None:
+        interview.start_at, interview.end_at = new_slot.start, new_slot.end
+        interview.sequence += 1
+        interview.updated_at = now
+        for part in interview.participants:
+            part.start_at, part.end_at = new_slot.start, new_slot.end
+
+    _write_exclusive(session, move, partial(nearest_slots, session, candidate, interviewers, new_slot, rules, now,
+                                            exclude_interview=interview.id, policy=policy))
     return interview
 
 

@@ -15,6 +15,7 @@ from scheduling.intervals import Interval, iso_z
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 from storage.booking import Booking, SlotTaken, book, check_bookable
+from storage.matching import find_matches
 from storage.models import Interview, Offer, Person
 
 MAX_SLOTS = 5
@@ -48,14 +49,9 @@ def _still_bookable(
     session: Session, candidate: Person, interviewers: Sequence[Person], slots: Sequence[Interval],
     rules: SearchRules, now: datetime, policy: Policy | None,
 ) -> list[Interval]:
-    still = []
-    for slot in slots:
-        try:
-            check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
-        except SlotTaken:
-            continue
-        still.append(slot)
-    return still
+    """The slots among `slots` that the search lists right now (one search, not one per slot)."""
+    listed = set(find_matches(session, candidate, interviewers, rules, now, policy=policy).slots)
+    return [slot for slot in slots if slot in listed]
 
 
 def create_offer(
@@ -70,10 +66,13 @@ def create_offer(
     created_by: Person | None,
     template_id: int | None = None,
     policy: Policy | None = None,
+    max_slots: int = MAX_SLOTS,
 ) -> Offer:
-    """Store 1..MAX_SLOTS slots for the candidate to pick from; each must be bookable now."""
-    if not 1 <= len(slots) <= MAX_SLOTS:
-        raise SchedulingError(f"Offer between 1 and {MAX_SLOTS} slots.")
+    """Store 1..max_slots distinct slots for the candidate to pick from; each must be bookable now."""
+    if not 1 <= len(slots) <= max_slots:
+        raise SchedulingError(f"Offer between 1 and {max_slots} slots.")
+    if len(set(slots)) != len(slots):
+        raise SchedulingError("The same slot is offered twice.")
     if expires_at <= now:
         raise SchedulingError("The offer would expire before it is sent.")
     for slot in slots:
@@ -114,21 +113,38 @@ def pick(
         raise OfferExpired("This offer has expired; ask HR for new times.")
     if offer.status != "open":
         raise OfferClosed("This offer was withdrawn.")
-    claimed = session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.status == "open").values(status="taken")
-    ).rowcount
-    if not claimed:  # a concurrent pick committed first
-        session.refresh(offer)
-        return _same_pick(session, offer, slots[slot_index])
     interviewers = _interviewers(session, offer)
     try:
-        booking = book(session, candidate=candidate_person, interviewers=interviewers,
-                       slot=slots[slot_index], rules=rules, now=now, idempotency_key=_key(offer),
-                       template_id=offer.template_id, policy=policy)
+        with session.begin_nested():  # a failed pick leaves the offer open, whatever the caller does
+            booking = _claim_and_book(session, offer, slots[slot_index], candidate_person, interviewers, rules,
+                                      now, policy)
+    except _AlreadyClaimed:
+        session.refresh(offer)
+        return _same_pick(session, offer, slots[slot_index])
     except SlotTaken as err:
+        session.expire(offer)
         others = slots[:slot_index] + slots[slot_index + 1:]
         still = _still_bookable(session, candidate_person, interviewers, others, rules, now, policy)
         raise SlotTaken(f"{err} Pick another of the offered times.", still) from None
+    return booking
+
+
+class _AlreadyClaimed(Exception):
+    """A concurrent pick claimed the offer first (internal: becomes a replay or OfferClosed)."""
+
+
+def _claim_and_book(
+    session: Session, offer: Offer, slot: Interval, candidate: Person, interviewers: Sequence[Person],
+    rules: SearchRules, now: datetime, policy: Policy | None,
+) -> Booking:
+    """Claim the open offer with a conditional UPDATE (rowcount 0: someone else did), then book."""
+    claimed = session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.status == "open").values(status="taken")
+    ).rowcount
+    if not claimed:
+        raise _AlreadyClaimed
+    booking = book(session, candidate=candidate, interviewers=interviewers, slot=slot, rules=rules, now=now,
+                   idempotency_key=_key(offer), template_id=offer.template_id, policy=policy)
     offer.interview_id = booking.interview.id
     session.flush()
     return booking

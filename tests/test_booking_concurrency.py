@@ -4,21 +4,22 @@ together by a barrier, on SQLite (BEGIN IMMEDIATE) and PostgreSQL (row locks + e
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
 import storage.booking as booking_module
 from scheduling.intervals import Interval
-from storage.booking import SlotTaken
+from scheduling.slots import SearchRules
+from storage.booking import SlotTaken, reschedule
 from storage.db import Database
 from storage.migrate import alembic_config, current, heads, upgrade
 from storage.models import Interview, InterviewParticipant
-from tests.test_booking import book_committed, count, people, slot
+from tests.test_booking import NOW, book_committed, count, people, slot
 
 
 def race(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
@@ -47,6 +48,33 @@ def race(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]
     return results, errors
 
 
+class PeakConnections:
+    """Counts connections checked out of an engine's pool at once: proof the race overlapped."""
+
+    def __init__(self, database: Database) -> None:
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+        event.listen(database.engine, "checkout", self._out)
+        event.listen(database.engine, "checkin", self._in)
+
+    def _out(self, *_: Any) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def _in(self, *_: Any) -> None:
+        with self._lock:
+            self.now -= 1
+
+
+@pytest.fixture
+def wide(db: Database) -> Iterator[Database]:
+    """The same database with a pool of 25, so twenty racers really hold twenty connections."""
+    database = Database(db.url, pool_size=25, max_overflow=0)
+    yield database
+    database.dispose()
+
+
 def _no_overlap_per_person(db: Database) -> None:
     with db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
@@ -58,26 +86,46 @@ def _no_overlap_per_person(db: Database) -> None:
         assert all(not a.overlaps(b) for a, b in zip(spans, spans[1:], strict=False)), person
 
 
-def test_twenty_bookers_on_same_and_overlapping_slots_exactly_four_win(db: Database) -> None:
+def _twenty_racers(db: Database, wide: Database) -> tuple[list[Any], list[BaseException], int]:
+    """Twenty bookers for one panel: four groups in separate two-hour blocks, within a group
+    every slot overlaps every other (three on hh:00, two on hh:30), so one per group can win."""
     cand, ints = people(db, 2)
-    # Four groups in separate two-hour blocks; within a group every slot overlaps every other
-    # (three bookers on hh:00, two on hh:30), so exactly one per group can win.
     slots = [slot(f"{hh}:{mm}") for hh in ("08", "10", "12", "14") for mm in ("00", "00", "00", "30", "30")]
-    jobs = [lambda at=at: book_committed(db, cand, ints, at) for at in slots]
-    wins, errors = race(jobs)
-    assert len(wins) == 4 and len(errors) == 16
+    peak = PeakConnections(wide)
+    wins, errors = race([lambda at=at: book_committed(wide, cand, ints, at) for at in slots])
+    return wins, errors, peak.peak
+
+
+def _exactly_one_winner_per_group(db: Database, wins: list[Any], errors: list[BaseException]) -> None:
+    assert len(wins) == 4 and len(errors) == 16, errors
     assert all(isinstance(e, SlotTaken) and "just taken" in str(e) for e in errors), errors
     assert all(e.alternatives for e in errors if isinstance(e, SlotTaken))
     won = sorted(Interval(w.interview.start_at, w.interview.end_at) for w in wins)
-    assert [w.start.hour for w in won] == [8, 10, 12, 14]  # one winner per group
-    assert all(not a.overlaps(b) for a, b in zip(won, won[1:], strict=False))
+    assert [w.start.hour for w in won] == [8, 10, 12, 14]
     assert count(db, Interview) == 4 and count(db, InterviewParticipant) == 4 * 3
     _no_overlap_per_person(db)
 
 
-def test_ten_concurrent_retries_of_one_request_book_once(db: Database) -> None:
+def test_twenty_bookers_on_same_and_overlapping_slots_exactly_four_win(db: Database, wide: Database) -> None:
+    wins, errors, peak = _twenty_racers(db, wide)
+    _exactly_one_winner_per_group(db, wins, errors)
+    assert peak >= 10, peak  # the racers held their units of work open at the same time
+
+
+def test_postgres_constraint_alone_stops_the_race(db: Database, wide: Database, monkeypatch) -> None:
+    """No people locks and no re-check: only the exclusion constraint decides, and still one
+    booking per group wins; the losers get SlotTaken with alternatives."""
+    if db.is_sqlite:
+        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite serialises writers instead")
+    monkeypatch.setattr(booking_module, "lock_people", lambda *a, **kw: [])
+    monkeypatch.setattr(booking_module, "check_bookable", lambda *a, **kw: None)
+    wins, errors, _ = _twenty_racers(db, wide)
+    _exactly_one_winner_per_group(db, wins, errors)
+
+
+def test_ten_concurrent_retries_of_one_request_book_once(db: Database, wide: Database) -> None:
     cand, ints = people(db)
-    jobs = [lambda: book_committed(db, cand, ints, slot("10:00"), idempotency_key="slack:req-7")] * 10
+    jobs = [lambda: book_committed(wide, cand, ints, slot("10:00"), idempotency_key="slack:req-7")] * 10
     results, errors = race(jobs)
     assert errors == []
     assert len({r.interview.id for r in results}) == 1
@@ -85,16 +133,42 @@ def test_ten_concurrent_retries_of_one_request_book_once(db: Database) -> None:
     assert count(db, Interview) == 1 and count(db, InterviewParticipant) == 2
 
 
+def test_a_retry_that_loses_the_insert_race_replays_the_winner(db: Database, monkeypatch) -> None:
+    """The unique key, not the look-up, is the last word: a retry that missed the first booking
+    in both look-ups hits the unique constraint inside its savepoint and still replays."""
+    cand, ints = people(db)
+    first = book_committed(db, cand, ints, slot("10:00"), idempotency_key="slack:req-9")
+    real, calls = booking_module._existing, []
+
+    def blind_twice(session: Any, key: str) -> Interview | None:
+        calls.append(key)
+        return None if len(calls) <= 2 else real(session, key)
+
+    monkeypatch.setattr(booking_module, "_existing", blind_twice)
+    monkeypatch.setattr(booking_module, "check_bookable", lambda *a, **kw: None)
+    again = book_committed(db, cand, ints, slot("10:00"), idempotency_key="slack:req-9")
+    assert again.replayed and again.interview.id == first.interview.id and len(calls) == 3
+    assert count(db, Interview) == 1
+
+
 def test_exclusion_violation_from_the_database_becomes_slot_taken(db: Database, monkeypatch) -> None:
-    """With the application re-check bypassed, PostgreSQL's constraint still refuses the overlap."""
+    """With the application re-check bypassed, PostgreSQL's constraint still refuses the overlap,
+    and the loser's transaction stays usable for fresh alternatives."""
     if db.is_sqlite:
         pytest.skip("the exclusion constraint is PostgreSQL's; SQLite relies on the re-check")
     cand, ints = people(db)
     book_committed(db, cand, ints, slot("10:00"))
+    moved = book_committed(db, cand, ints, slot("14:00")).interview
     monkeypatch.setattr(booking_module, "check_bookable", lambda *a, **kw: None)
-    with pytest.raises(SlotTaken, match="just taken"):
+    with pytest.raises(SlotTaken, match="just taken") as err:
         book_committed(db, cand, ints, slot("10:30"))
-    assert count(db, Interview) == 1
+    assert err.value.alternatives == [slot("09:00"), slot("11:00"), slot("11:30")]
+    with pytest.raises(SlotTaken, match="just taken") as err, db.unit_of_work() as uow:
+        reschedule(uow.session, moved.id, slot("09:30"), rules=SearchRules(), now=NOW, by=None)
+    assert err.value.alternatives
+    assert count(db, Interview) == 2
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.get(Interview, moved.id).start_at == slot("14:00").start
 
 
 def test_postgres_exclusion_constraint_rejects_an_overlapping_raw_insert(db: Database) -> None:

@@ -10,6 +10,7 @@ from scheduling.errors import SchedulingError
 from scheduling.slots import SearchRules
 from storage.availability import add_windows
 from storage.booking import Booking, SlotTaken
+from storage.busy import add_busy
 from storage.db import Database
 from storage.models import Interview, InterviewParticipant, Offer, Person, Role
 from storage.offers import (
@@ -59,6 +60,17 @@ def test_an_offer_holds_one_to_five_slots(db: Database, slots) -> None:
     cand, ints = people(db)
     with pytest.raises(SchedulingError, match="between 1 and 5"):
         _offer(db, cand, ints, slots=slots)
+
+
+def test_a_slot_offered_twice_is_refused_and_the_limit_is_configurable(db: Database) -> None:
+    cand, ints = people(db)
+    with pytest.raises(SchedulingError, match="offered twice"):
+        _offer(db, cand, ints, slots=[slot("09:00"), slot("09:00")])
+    with db.unit_of_work() as uow, pytest.raises(SchedulingError, match="between 1 and 2"):
+        s = uow.session
+        create_offer(s, candidate=s.get(Person, cand.id), interviewers=[s.get(Person, ints[0].id)], slots=OFFERED,
+                     rules=SearchRules(), now=NOW, expires_at=EXPIRES, created_by=None, max_slots=2)
+    assert count(db, Offer) == 0
 
 
 def test_every_offered_slot_must_be_bookable_now(db: Database) -> None:
@@ -126,6 +138,27 @@ def test_a_slot_taken_meanwhile_suggests_the_offers_other_bookable_slots(db: Dat
     assert err.value.alternatives == [slot("11:00")]
     booking = _pick(db, offer_id, 1, cand)  # the failed pick left the offer open
     assert booking.interview.start_at == slot("11:00").start
+
+
+def test_a_failed_pick_leaves_the_offer_open_even_if_the_caller_commits(db: Database) -> None:
+    cand, ints = people(db)
+    offer_id = _offer(db, cand, ints)
+    _busy_for(db, ints[0], slot("09:00"))
+    with db.unit_of_work() as uow:
+        s = uow.session
+        with pytest.raises(SlotTaken):
+            pick(s, offer_id, 0, candidate_person=s.get(Person, cand.id), rules=SearchRules(), now=NOW)
+        assert s.get(Offer, offer_id).status == "open"
+        uow.commit()
+    with db.unit_of_work(write=False) as uow:
+        assert (uow.session.get(Offer, offer_id).status, count(db, Interview)) == ("open", 0)
+    assert _pick(db, offer_id, 2, cand).interview.start_at == slot("14:00").start
+
+
+def _busy_for(db: Database, person: Person, at) -> None:
+    with db.unit_of_work() as uow:
+        add_busy(uow.session, uow.session.get(Person, person.id), at)
+        uow.commit()
 
 
 def test_ten_concurrent_picks_exactly_one_wins(db: Database) -> None:
