@@ -3,6 +3,7 @@ calendars, then the matches a coordinator would look at. No Slack, no network.""
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta
 
@@ -42,13 +43,16 @@ ZONES = [
 def _make_people(uow, fake: Faker, rng: random.Random) -> dict[Role, list[Person]]:
     made: dict[Role, list[Person]] = {role: [] for role in Role}
     counts = {Role.hr: 3, Role.interviewer: 10, Role.candidate: 20}
+    serial = itertools.count(1)
     for role, count in counts.items():
         for _ in range(count):
             name = fake.unique.name()
             words = ["".join(c for c in w if c.isalnum()) for w in name.lower().split()]
             email = ".".join(w for w in words if w) + "@example.com"
             zone = rng.choice(ZONES[:5]) if role is not Role.candidate else rng.choice(ZONES)
-            person = people_store.upsert_person(uow.session, WORKSPACE, email, name=name, tz=zone)
+            # Demo people are Slack members (ids made up), so their reminders would be sent.
+            handle = f"UDEMO{next(serial):04d}"
+            person = people_store.upsert_person(uow.session, WORKSPACE, handle, name=name, tz=zone, email=email)
             people_store.grant(uow.session, person, role)
             made[role].append(person)
     return made

@@ -119,6 +119,7 @@ def test_demo_runs_without_slack_and_prints_matches(tmp_path: Path) -> None:
     assert "One candidate, one interviewer" in out and "a panel of three" in out
     assert "slot(s)" in out
     assert "Booked by" in out and "Scheduled reminders" in out and "grade request" in out
+    assert "[pending]" in out and "[skipped]" not in out
     again = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--database", db, "--now", NOW],
         cwd=root, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=120,
