@@ -1,70 +1,123 @@
-"""The Bolt app factory and the two ways to serve it: HTTP (`/slack/events`) or Socket Mode.
+"""The Bolt app and the two ways to serve it: HTTP (`/slack/events`) or Socket Mode.
 
-Listeners are registered once, here, at start-up. Bolt answers Slack as soon as a listener calls
-`ack()` and runs the rest of the listener on its executor, so slow work never delays the ack.
+Listeners only record and ack (`process_before_response`: Slack's answer is sent when the
+listener returns, so an event is on disk before Slack hears 200). In HTTP mode a front checks
+the signature on the raw body before anything parses it: unsigned requests get 401 and
+malformed ones 400, without a traceback.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
-from bot.context import BotContext
 from bot.listeners import register_all
-from bot.slack_client import make_client
+from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+MAX_BODY = 1_000_000
 
 
-def create_app(ctx: BotContext, client: WebClient | None = None, *, workers: int = 32) -> App:
-    settings = ctx.settings
-    settings.require_slack()
-    client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
-    # Bolt also reads SLACK_BOT_TOKEN from the environment and warns that our client wins;
-    # it does, on purpose (it carries the API URL and the retry handlers).
-    logging.getLogger("slack_bolt.App").addFilter(
-        lambda record: "`token` will be unused" not in record.getMessage()
-    )
+class InjectBot:
+    """Bolt middleware: every listener finds this process's Bot in `context["bot"]`."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def __call__(self, context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002 - Bolt's name
+        context["bot"] = self.bot
+        return next()
+
+
+def on_error(error: Exception, body: dict) -> None:
+    log.error("unhandled error for %s: %r", body.get("type") or body.get("command"), error, exc_info=error)
+
+
+def create_app(bot: Bot) -> App:
+    settings = bot.ctx.settings
     app = App(
-        client=client,
+        client=WebClient(base_url=settings.slack_api_url),  # Bolt's own calls go where ours go
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         request_verification_enabled=bool(settings.slack_signing_secret),
-        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listener"),
+        authorize=bot.clients.authorizer(),
+        process_before_response=True,
         name="interview-bot",
     )
-    register_all(app, ctx)
-
-    @app.error
-    def on_error(error: Exception, body: dict) -> None:
-        log.error("unhandled error for %s: %r", body.get("type") or body.get("command"), error, exc_info=error)
-
+    app.use(InjectBot(bot))
+    app.error(on_error)
+    register_all(app)
     return app
 
 
-def wsgi_app(app: App):
-    """A WSGI callable serving Slack requests at /slack/events and a health check at /healthz."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+def _respond(start_response: Callable[..., Any], status: str, text: str) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode()]
 
-    def application(environ, start_response):
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
+
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """Slack sends form bodies (commands, `payload=<json>` interactions) or JSON (events)."""
+    try:
+        text = body.decode()
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, strict_parsing=True)
+        return "payload" not in form or isinstance(json.loads(form["payload"][0]), dict)
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not timestamp.isdigit() or not signature:
+        return False
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def wsgi_app(app: App, signing_secret: str) -> Callable[..., Iterable[bytes]]:
+    """Slack requests at /slack/events (signature first), and a health check at /healthz."""
+    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
+            return _respond(start_response, "200 OK", "ok")
+        if path != EVENTS_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return _respond(start_response, "404 Not Found", "not found")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _respond(start_response, "400 Bad Request", "bad request")
+        if length > MAX_BODY:
+            return _respond(start_response, "413 Payload Too Large", "too large")
+        body = environ["wsgi.input"].read(length) if length else b""
+        if verifier is not None and not _signed(verifier, body, environ):
+            return _respond(start_response, "401 Unauthorized", "invalid signature")
+        if not _well_formed(body, environ.get("CONTENT_TYPE", "")):
+            return _respond(start_response, "400 Bad Request", "malformed body")
+        environ["wsgi.input"] = io.BytesIO(body)
         return handler(environ, start_response)
 
     return application
 
 
-def serve_http(app: App, port: int, host: str = "0.0.0.0", threads: int = 16) -> None:
+def serve_http(app: App, signing_secret: str, port: int, host: str = "0.0.0.0", threads: int = 16) -> None:
     """Production HTTP server (waitress, threaded): Slack POSTs to http://host:port/slack/events."""
     from waitress import serve
 
     log.info("serving HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    serve(wsgi_app(app), host=host, port=port, threads=threads, ident="interview-bot")
+    serve(wsgi_app(app, signing_secret), host=host, port=port, threads=threads, ident="interview-bot")
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:

@@ -13,22 +13,19 @@ from datetime import datetime
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.report import render_outcome, search_json
+from bot.report import render_found, search_json
 from bot.settings import Settings, SettingsError
 from bot.timefmt import parse_instant
-from scheduling.availability_text import describe_windows, parse_availability
+from bot.usecases import availability, people, search, templates
+from bot.usecases.context import Context
+from scheduling.availability_text import describe_windows
 from scheduling.errors import SchedulingError
 from scheduling.intervals import UTC, Interval
-from scheduling.policies import Policy
 from scheduling.zones import zone_of
-from storage import people as people_store
-from storage import templates as template_store
-from storage.availability import add_windows, list_windows
-from storage.busy import add_busy
 from storage.db import Database
-from storage.matching import find_matches
 from storage.migrate import current, heads, upgrade
-from storage.models import InterviewTemplate, Person, Role
+from storage.models import Role
+from storage.templates import TemplateRules
 
 
 class CliError(Exception):
@@ -48,6 +45,12 @@ def open_database(settings: Settings, *, migrate: bool = False) -> Database:
     return db
 
 
+def operator(args: argparse.Namespace, settings: Settings) -> Context:
+    """The use cases as the operator at the command line runs them: no Slack, full rights."""
+    moment = _now(args)
+    return Context(db=open_database(settings), settings=settings, clock=lambda: moment)
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
     upgrade(db)
@@ -56,71 +59,43 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_people_add(args: argparse.Namespace, settings: Settings) -> int:
-    zone_of(args.tz)
-    db = open_database(settings)
-    with db.unit_of_work() as uow:
-        person = people_store.upsert_person(
-            uow.session, args.workspace, args.id, name=args.name, tz=args.tz, email=args.email
-        )
-        for role in args.role:
-            people_store.grant(uow.session, person, Role(role))
-        uow.commit()
-        print(f"{person.name} ({person.handle}, {person.tz}): {', '.join(sorted(person.role_names))}")
+    added = people.add_person(operator(args, settings), people.AddPerson(
+        args.workspace, args.id, args.name, args.tz, tuple(Role(r) for r in args.role), args.email))
+    print(f"{added.name} ({added.handle}, {added.tz}): {', '.join(added.roles)}")
     return 0
 
 
 def cmd_people_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    with db.unit_of_work(write=False) as uow:
-        roles = [Role(args.role)] if args.role else list(Role)
-        for role in roles:
-            found = people_store.people_with_role(uow.session, args.workspace, role)
-            print(f"{role.value}s ({len(found)}):")
-            for p in found:
-                print(f"  {p.handle:<28} {p.name:<28} {p.tz}")
+    ctx = operator(args, settings)
+    for role in [Role(args.role)] if args.role else list(Role):
+        found = people.list_people(ctx, people.ListPeople(args.workspace, None, role)).people
+        print(f"{role.value}s ({len(found)}):")
+        for p in found:
+            print(f"  {p.slack_user_id or p.email or '':<28} {p.name:<28} {p.tz}")
     return 0
 
 
 def cmd_availability_add(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    now = _now(args)
-    with db.unit_of_work() as uow:
-        person = people_store.get_person(uow.session, args.workspace, args.id)
-        zone = zone_of(person.tz)
-        windows = parse_availability(
-            args.text,
-            zone=zone,
-            now=now,
-            horizon=settings.rules().horizon,
-            max_windows=settings.max_windows_per_message,
-        )
-        stored = add_windows(uow.session, person, windows, note=args.text[:300])
-        uow.commit()
-        print(f"Added for {person.name} ({person.tz}):")
-        print(describe_windows([Interval(w.start_at, w.end_at) for w in stored], zone))
+    added = availability.add_text(operator(args, settings), availability.AddAvailability(
+        availability.Whose(args.workspace, None, args.id), args.text))
+    print(f"Added for {added.name} ({added.zone}):")
+    print(describe_windows(added.windows, zone_of(added.zone)))
     return 0
 
 
 def cmd_availability_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    with db.unit_of_work(write=False) as uow:
-        person = people_store.get_person(uow.session, args.workspace, args.id)
-        zone = zone_of(person.tz)
-        rows = list_windows(uow.session, person, since=_now(args))
-        print(f"{person.name} ({person.tz}): {len(rows)} window(s)")
-        for w in rows:
-            print(f"  #{w.id:<6} {describe_windows([Interval(w.start_at, w.end_at)], zone)}")
+    listed = availability.list_availability(operator(args, settings), availability.Whose(args.workspace, None, args.id))
+    zone = zone_of(listed.zone)
+    print(f"{listed.name} ({listed.zone}): {len(listed.windows)} window(s)")
+    for window_id, window in listed.windows:
+        print(f"  #{window_id:<6} {describe_windows([window], zone)}")
     return 0
 
 
 def cmd_busy_add(args: argparse.Namespace, settings: Settings) -> int:
     interval = Interval(parse_instant(args.start), parse_instant(args.end))
-    db = open_database(settings)
-    with db.unit_of_work() as uow:
-        person = people_store.get_person(uow.session, args.workspace, args.id)
-        block = add_busy(uow.session, person, interval)
-        uow.commit()
-        print(f"Busy #{block.id} for {person.name}: {interval.iso()['start']} – {interval.iso()['end']}")
+    added = availability.add_busy(operator(args, settings), availability.AddBusy(args.workspace, args.id, interval))
+    print(f"Busy #{added.block_id} for {added.name}: {interval.iso()['start']} – {interval.iso()['end']}")
     return 0
 
 
@@ -129,119 +104,53 @@ def _handles(text: str | None) -> list[str]:
 
 
 def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
-    now = _now(args)
-    rules = settings.rules(args.duration)
-    start = parse_instant(args.from_) if args.from_ else None
-    end = parse_instant(args.to, end_of_day=True) if args.to else None
     handles = _handles(args.interviewers)
     if not handles and not args.template:
         raise CliError("Name the interviewers (--interviewers ID,ID) or a template (--template NAME).")
     if args.template and args.duration:
         raise CliError("--duration cannot be used with --template: the template sets the duration.")
-    policy = Policy(cap_per_day=settings.cap_per_day, cap_per_week=settings.cap_per_week)
-    db = open_database(settings)
-    with db.unit_of_work(write=False) as uow:
-        candidate = people_store.get_person(uow.session, args.workspace, args.candidate)
-        interviewers = [people_store.get_person(uow.session, args.workspace, h) for h in handles]
-        if args.template:
-            template = template_store.get_template(uow.session, args.workspace, args.template)
-            outcome = template_store.find_template_matches(
-                uow.session, template, candidate, now, start, end, horizon=rules.horizon,
-                interviewers=interviewers, default_policy=policy,
-            )
-        else:
-            outcome = find_matches(uow.session, candidate, interviewers, rules, now, start, end, policy=policy)
+    found = search.search_slots(operator(args, settings), search.SearchSlots(
+        args.workspace, None, args.candidate, tuple(handles), args.duration,
+        parse_instant(args.from_) if args.from_ else None,
+        parse_instant(args.to, end_of_day=True) if args.to else None, args.template))
     if args.json:
-        data = search_json(outcome)
-        if outcome.notes:
-            data["notes"] = outcome.notes
-        print(json.dumps(data, indent=2))
-        return 0
-    print(render_outcome(outcome))
-    if outcome.diagnosis is None:  # otherwise the notes are the reasons already printed
-        for note in outcome.notes:
-            print(f"  Rule: {note}")
+        print(json.dumps(search_json(found), indent=2))
+    else:
+        print(render_found(found))
     return 0
 
 
-def _template_line(template: InterviewTemplate, panel: Sequence[Person]) -> str:
-    caps = f"caps {template.cap_per_day or '-'}/day {template.cap_per_week or '-'}/week"
-    programme = f", programme max {template.programme_max_interviews}" if template.programme_rules else ""
-    return (
-        f"#{template.id} {template.name}: {template.duration_min} min every {template.step_min} min, "
-        f"notice {template.min_notice_min / 60:g} h, buffers {template.buffer_before_min}/"
-        f"{template.buffer_after_min} min, {caps}{programme}; panel "
-        + ", ".join(p.name for p in panel)
-    )
+def _template_line(t: templates.TemplateView) -> str:
+    caps = f"caps {t.cap_per_day or '-'}/day {t.cap_per_week or '-'}/week"
+    programme = f", programme max {t.programme_max}" if t.programme_max is not None else ""
+    return (f"#{t.template_id} {t.name}: {t.duration_min} min every {t.step_min} min, "
+            f"notice {t.notice_min / 60:g} h, buffers {t.buffer_before_min}/{t.buffer_after_min} min, "
+            f"{caps}{programme}; panel " + ", ".join(t.panel))
 
 
 def cmd_template_add(args: argparse.Namespace, settings: Settings) -> int:
-    rules = template_store.TemplateRules(
-        step_min=args.step,
-        notice_min=round(args.notice_hours * 60),
-        buffer_before_min=args.buffer_before,
-        buffer_after_min=args.buffer_after,
-        cap_per_day=args.cap_day,
-        cap_per_week=args.cap_week,
-        programme=args.programme,
-        programme_max=args.programme_max,
+    rules = TemplateRules(
+        step_min=args.step, notice_min=round(args.notice_hours * 60), buffer_before_min=args.buffer_before,
+        buffer_after_min=args.buffer_after, cap_per_day=args.cap_day, cap_per_week=args.cap_week,
+        programme=args.programme, programme_max=args.programme_max,
     )
-    db = open_database(settings)
-    with db.unit_of_work() as uow:
-        panel = [people_store.get_person(uow.session, args.workspace, h) for h in _handles(args.panel)]
-        template = template_store.create_template(
-            uow.session, args.workspace, args.name, args.duration, [p.id for p in panel], rules
-        )
-        uow.commit()
-        print(f"Added {_template_line(template, panel)}")
+    saved = templates.add_template(operator(args, settings), templates.AddTemplate(
+        args.workspace, None, args.name, args.duration, tuple(_handles(args.panel)), rules))
+    print(f"Added {_template_line(saved.template)}")
     return 0
 
 
 def cmd_template_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    with db.unit_of_work(write=False) as uow:
-        found = template_store.list_templates(uow.session, args.workspace)
-        print(f"templates ({len(found)}):")
-        for template in found:
-            print(f"  {_template_line(template, template_store.panel_of(uow.session, template))}")
+    found = templates.list_templates(operator(args, settings), args.workspace, None).templates
+    print(f"templates ({len(found)}):")
+    for template in found:
+        print(f"  {_template_line(template)}")
     return 0
 
 
 def cmd_template_remove(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    with db.unit_of_work() as uow:
-        name = template_store.remove_template(uow.session, args.workspace, args.ref)
-        uow.commit()
-    print(f"Removed template {name}.")
-    return 0
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT."""
-    from slack_bolt.error import BoltError
-    from slack_sdk.errors import SlackApiError
-
-    from bot.app import create_app, serve_http, serve_socket_mode
-    from bot.context import BotContext
-    from bot.reminders import ReminderService
-
-    settings.require_slack()
-    db = open_database(settings)
-    ctx = BotContext(settings=settings, db=db)
-    try:
-        app = create_app(ctx)
-    except (BoltError, SlackApiError, OSError) as err:
-        raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
-    _configure_logging()
-    service = ReminderService(db, app.client).start()
-    ctx.schedule_reminders = service.schedule
-    try:
-        if settings.slack_app_token:
-            serve_socket_mode(app, settings.slack_app_token)
-        else:
-            serve_http(app, args.port or settings.port, host=args.host)
-    finally:
-        service.stop()
+    removed = templates.remove_template(operator(args, settings), args.workspace, None, args.ref)
+    print(f"Removed template {removed.name}.")
     return 0
 
 
@@ -252,22 +161,75 @@ def _configure_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """Reminders only (no Slack requests served), until SIGTERM or SIGINT."""
+def _slack_bot(settings: Settings, db: Database):
+    """The bot for the workspace of SLACK_BOT_TOKEN (auth.test says which one that is)."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.runtime import build_bot
+    from bot.slack_client import Installation
+
+    try:
+        install = Installation.from_token(settings.slack_bot_token, settings.slack_api_url)
+    except (SlackApiError, OSError) as err:
+        raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
+    return build_bot(settings, db, [install])
+
+
+def _exit() -> None:
+    raise SystemExit(0)  # unwinds the server loop, so running jobs finish before the exit
+
+
+def _stop_on_signals(stop) -> None:
     import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop())
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT; and run jobs."""
+    from bot.app import create_app, serve_http, serve_socket_mode
+    from bot.jobs.periodic import Periodic
+
+    settings.require_slack()
+    db = open_database(settings)
+    bot = _slack_bot(settings, db)
+    _configure_logging()
+    app = create_app(bot)
+    _stop_on_signals(_exit)
+    bot.start()
+    periodic = Periodic(bot).start()
+    try:
+        if settings.slack_app_token:
+            serve_socket_mode(app, settings.slack_app_token)
+        else:
+            serve_http(app, settings.slack_signing_secret, args.port or settings.port, host=args.host)
+    finally:
+        periodic.stop()
+        bot.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Jobs only (no Slack requests served), until SIGTERM or SIGINT."""
     import threading
 
-    from bot.reminders import run_worker
-    from bot.slack_client import make_client
+    from bot.jobs.periodic import Periodic
 
     if not settings.slack_bot_token:
         raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
     db = open_database(settings)
+    bot = _slack_bot(settings, db)
     _configure_logging()
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    run_worker(db, make_client(settings.slack_bot_token, settings.slack_api_url), stop, args.tick)
+    _stop_on_signals(stop.set)
+    bot.start(tick_seconds=args.tick)
+    periodic = Periodic(bot).start()
+    try:
+        stop.wait()
+    finally:
+        periodic.stop()
+        bot.stop()
     return 0
 
 
@@ -285,13 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func=cmd_migrate)
 
-    run = sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    run = sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP) and run jobs")
     run.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")
     run.add_argument("--host", default="0.0.0.0")
     run.set_defaults(func=cmd_run)
 
-    worker = sub.add_parser("worker", help="send reminders only (another process serves Slack)")
-    worker.add_argument("--tick", type=float, default=1.0, help="seconds between due-reminder sweeps")
+    worker = sub.add_parser("worker", help="run jobs only: requests, messages, reminders (no Slack server)")
+    worker.add_argument("--tick", type=float, default=1.0, help="seconds between looks for due jobs")
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="build a local demo database and print matches (no Slack)")

@@ -8,24 +8,25 @@ import random
 from datetime import datetime, timedelta
 
 from faker import Faker
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
-from bot.report import render_outcome
+from bot.messenger import DM_JOB, SlackMessenger
+from bot.report import render_found
 from bot.settings import Settings
 from bot.timefmt import when
+from bot.usecases import booking, search
+from bot.usecases.context import Context
 from scheduling.availability_text import parse_availability
 from scheduling.intervals import UTC, Interval, iso_z
 from scheduling.zones import zone_of
 from storage import people as people_store
 from storage.availability import add_windows
-from storage.booking import book
 from storage.busy import replace_source_blocks
 from storage.db import Database
 from storage.freebusy.mock import mock_freebusy_json, parse_freebusy_json
 from storage.matching import find_matches
 from storage.migrate import upgrade
-from storage.models import Interview, Person, Role
-from storage.reminders import plan_reminders
+from storage.models import Interview, Job, Person, Reminder, Role, Workspace
 
 WORKSPACE = "demo"
 ZONES = [
@@ -79,8 +80,10 @@ def build(db: Database, seed: int, now: datetime) -> dict[Role, list[Person]]:
     fake.seed_instance(seed)
     rng = random.Random(seed)
     with db.unit_of_work() as uow:
+        uow.session.execute(delete(Job).where(Job.workspace_id == WORKSPACE))
         uow.session.execute(delete(Interview).where(Interview.workspace_id == WORKSPACE))
         uow.session.execute(delete(Person).where(Person.workspace_id == WORKSPACE))
+        uow.session.execute(delete(Workspace).where(Workspace.key == WORKSPACE))
         people = _make_people(uow, fake, rng)
         for role in (Role.interviewer, Role.candidate):
             for person in people[role]:
@@ -106,19 +109,12 @@ def _best_pair(db: Database, people, rules, now):
     with db.unit_of_work(write=False) as uow:
         cands = [uow.session.get(Person, p.id) for p in people[Role.candidate]]
         ints = [uow.session.get(Person, p.id) for p in people[Role.interviewer]]
-        best = None
-        for cand in cands[:5]:
-            for interviewer in ints:
-                outcome = find_matches(uow.session, cand, [interviewer], rules, now)
-                if best is None or len(outcome.slots) > len(best.slots):
-                    best = outcome
-        panel_best = None
-        for cand in cands[:5]:
-            panel = sorted(ints, key=lambda p: p.tz)[:3]
-            outcome = find_matches(uow.session, cand, panel, rules, now)
-            if panel_best is None or len(outcome.slots) > len(panel_best.slots):
-                panel_best = outcome
-        return best, panel_best
+        best = max(((c, [i]) for c in cands[:5] for i in ints),
+                   key=lambda pair: len(find_matches(uow.session, pair[0], pair[1], rules, now).slots))
+        panel = sorted(ints, key=lambda p: p.tz)[:3]
+        best_panel = max(((c, panel) for c in cands[:5]),
+                         key=lambda pair: len(find_matches(uow.session, pair[0], pair[1], rules, now).slots))
+        return [(c.slack_user_id, tuple(i.slack_user_id for i in group)) for c, group in (best, best_panel)]
 
 
 def run_demo(database_url: str, *, seed: int = 2026, now: datetime | None = None) -> None:
@@ -126,40 +122,43 @@ def run_demo(database_url: str, *, seed: int = 2026, now: datetime | None = None
     db = Database(database_url)
     upgrade(db)
     settings = Settings.from_env({})
-    rules = settings.rules()
     people = build(db, seed, now)
+    # The same use cases as Slack; what they would send is queued as jobs, as it would be there.
+    ctx = Context(db=db, settings=settings, clock=lambda: now, messenger=SlackMessenger(lambda: now))
+    hr = people[Role.hr][0].slack_user_id
     print(f"Demo database: {database_url}  (seed {seed}, now {now:%Y-%m-%d %H:%M} UTC)")
     _print_people("HR coordinators", people[Role.hr])
     _print_people("Interviewers", people[Role.interviewer])
     _print_people("Candidates", people[Role.candidate])
-    pair, panel = _best_pair(db, people, rules, now)
+    (cand, ints), (panel_cand, panel) = _best_pair(db, people, settings.rules(), now)
+    pair = search.search_slots(ctx, search.SearchSlots(WORKSPACE, hr, cand, ints, nonce=f"demo{seed}"))
     print("\n== One candidate, one interviewer ==")
-    print(render_outcome(pair, limit_days=4))
+    print(render_found(pair, limit_days=4))
     print("\n== One candidate, a panel of three ==")
-    print(render_outcome(panel, limit_days=4))
+    print(render_found(search.search_slots(ctx, search.SearchSlots(WORKSPACE, hr, panel_cand, panel)), limit_days=4))
     if pair.slots:
-        _book_and_show(db, pair, settings, rules, now)
+        _book_and_show(ctx, db, hr, pair, now)
     db.dispose()
 
 
-def _book_and_show(db: Database, outcome, settings: Settings, rules, now: datetime) -> None:
-    """Book the first common slot of the pair, as HR would, and list its reminders."""
-    slot = outcome.slots[0]
-    with db.unit_of_work() as uow:
+def _book_and_show(ctx: Context, db: Database, hr: str, found: search.SlotsFound, now: datetime) -> None:
+    """Book the first common slot of the pair through the same use case as Slack's Book button."""
+    slot = found.slots[0]
+    booked = booking.book(ctx, booking.Book(WORKSPACE, hr, found.query, slot.start))
+    with db.unit_of_work(write=False) as uow:
         s = uow.session
-        hr = people_store.people_with_role(s, WORKSPACE, Role.hr)[0]
-        candidate = s.get(Person, outcome.candidate.id)
-        interviewers = [s.get(Person, p.id) for p in outcome.interviewers]
-        interview = book(s, candidate=candidate, interviewers=interviewers, slot=slot, rules=rules, now=now,
-                         booked_by=hr, policy=settings.policy()).interview
-        reminders = plan_reminders(s, interview, settings.reminder_offsets_min, now)
-        uow.commit()
+        interview = s.get(Interview, booked.interview_id)
         names = {p.person_id: p.person for p in interview.participants}
-        print(f"\n== Booked by {hr.name} ==")
+        booker = s.get(Person, interview.booked_by)
+        notices = s.scalar(select(func.count()).select_from(Job).where(Job.workspace_id == WORKSPACE,
+                                                                        Job.kind == DM_JOB)) or 0
+        print(f"\n== Booked by {booker.name} ==")
         print(f"  {slot.iso()['start']} – {slot.iso()['end']}")
         for person in names.values():
             print(f"    {person.name:<26} {when(slot.start, zone_of(person.tz))}")
+        print(f"  Notices queued for Slack: {notices} (each with its .ics invitation)")
         print("  Scheduled reminders:")
+        reminders = s.scalars(select(Reminder).where(Reminder.interview_id == interview.id)).all()
         for r in sorted(reminders, key=lambda r: (r.due_at, r.person_id)):
             kind = "grade request" if r.offset_min < 0 else f"{r.offset_min // 60} h before"
             print(f"    {iso_z(r.due_at)}  {kind:<14} → {names[r.person_id].name} "

@@ -12,8 +12,49 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 DURATION = re.compile(r"^(\d{1,3})\s*(m|min|mins|minutes|h|hr|hours?)?$", re.IGNORECASE)
 
 
+UNIT_DURATION = re.compile(r"^(\d{1,3})\s*(m|min|mins|minutes|h|hr|hours?)$", re.IGNORECASE)
+COUNT = re.compile(r"^count=(\d{1,2})$", re.IGNORECASE)
+
+
 def mentioned_users(text: str) -> list[str]:
     return MENTION.findall(text)
+
+
+@dataclass
+class OfferQuery:
+    """`/interview offer @cand @int [@int …] [60m] [3 slots | count=3]`"""
+
+    candidate: str
+    interviewers: list[str]
+    duration_min: int | None
+    count: int
+
+
+OFFER_EXAMPLE = "/interview offer @candidate @interviewer 60m 3 slots"
+
+
+def parse_offer(text: str, default_count: int = 3) -> OfferQuery:
+    """Durations carry a unit and counts say so (`3 slots`, `count=3`): a bare number is refused
+    rather than guessed, so `8` can never become an 8-minute interview."""
+    users = mentioned_users(text)
+    words = MENTION.sub(" ", text).split()
+    duration, count = None, None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if UNIT_DURATION.match(word):
+            duration = parse_duration(word)
+        elif (match := COUNT.match(word)) or (word.isdigit() and i + 1 < len(words)
+                                              and words[i + 1].lower() in ("slot", "slots")):
+            count = int(match.group(1)) if match else int(word)
+            i += 0 if match else 1
+        else:
+            hint = f" Say `{word}m` for a duration or `{word} slots` for how many." if word.isdigit() else ""
+            raise ParseError(f"I did not understand {word!r}.{hint}", example=OFFER_EXAMPLE)
+        i += 1
+    if len(users) < 2:
+        raise ParseError("Mention the candidate, then the interviewers.", example=OFFER_EXAMPLE)
+    return OfferQuery(users[0], users[1:], duration, default_count if count is None else count)
 
 
 def parse_duration(token: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +18,8 @@ from sqlalchemy.exc import ArgumentError
 
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
+from storage.freebusy.netguard import AddressPolicy
+from storage.secrets import SecretBox
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -78,6 +80,23 @@ def _offsets(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tup
     return tuple(sorted(set(values), reverse=True))
 
 
+def _secret_box(env: Mapping[str, str]) -> SecretBox | None:
+    raw = env.get("SECRET_KEY", "").strip()
+    if not raw:
+        return None
+    try:
+        return SecretBox(raw)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+
+
+def _address_policy(env: Mapping[str, str]) -> AddressPolicy:
+    try:
+        return AddressPolicy.parse(env.get("CALENDAR_ALLOWED_NETWORKS", ""))
+    except ValueError as err:
+        raise SettingsError(f"CALENDAR_ALLOWED_NETWORKS: {err}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///interview-bot.db"
@@ -102,6 +121,10 @@ class Settings:
     calendar_refresh_min: int = 15
     require_registration_approval: bool = False
     offer_ttl_hours: int = 48
+    request_deadline_s: int = 300
+    # SECRET_KEY (Fernet key[s]) encrypts calendar addresses; None: calendars cannot be linked.
+    secrets: SecretBox | None = field(default=None, repr=False, compare=False)
+    calendar_policy: AddressPolicy = field(default_factory=AddressPolicy)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -145,6 +168,9 @@ class Settings:
             calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", 15, minimum=1),
             require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", False),
             offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1),
+            request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5),
+            secrets=_secret_box(env),
+            calendar_policy=_address_policy(env),
         )
 
     def rules(self, duration_min: int | None = None) -> SearchRules:

@@ -69,6 +69,11 @@ class Interval:
         """Machine-readable form: ISO 8601 UTC with a `Z`."""
         return {"start": iso_z(self.start), "end": iso_z(self.end)}
 
+    @classmethod
+    def from_iso(cls, data: dict[str, str]) -> Interval:
+        """The inverse of `iso()`."""
+        return cls(datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"]))
+
 
 def iso_z(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

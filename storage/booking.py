@@ -186,17 +186,18 @@ def _write_exclusive(session: Session, write: Callable[[], None], nearby: Callab
         raise
 
 
-def _get(session: Session, interview_id: int) -> Interview:
-    """The interview, row-locked and re-read so concurrent changes to it queue up."""
-    interview = session.get(Interview, interview_id, with_for_update=True, populate_existing=True)
-    if interview is None:
+def get_interview(session: Session, workspace_id: str, interview_id: int, *, lock: bool = False) -> Interview:
+    """An interview of this workspace (another workspace's id is as unknown as a made-up one);
+    `lock` row-locks and re-reads it so concurrent changes to it queue up."""
+    interview = session.get(Interview, interview_id, with_for_update=lock, populate_existing=lock)
+    if interview is None or interview.workspace_id != workspace_id:
         raise BookingError(f"There is no interview #{interview_id}.")
     return interview
 
 
-def cancel(session: Session, interview_id: int, *, by: Person | None, now: datetime) -> Interview:
+def cancel(session: Session, workspace_id: str, interview_id: int, *, now: datetime) -> Interview:
     """Cancel an upcoming interview; inactive participants free the time for the constraint."""
-    interview = _get(session, interview_id)
+    interview = get_interview(session, workspace_id, interview_id, lock=True)
     if interview.status is InterviewStatus.cancelled:
         raise BookingError(f"Interview #{interview_id} is already cancelled.")
     if interview.start_at <= now:
@@ -211,11 +212,11 @@ def cancel(session: Session, interview_id: int, *, by: Person | None, now: datet
 
 
 def reschedule(
-    session: Session, interview_id: int, new_slot: Interval, *, rules: SearchRules, now: datetime,
-    by: Person | None, policy: Policy | None = None,
+    session: Session, workspace_id: str, interview_id: int, new_slot: Interval, *, rules: SearchRules,
+    now: datetime, policy: Policy | None = None,
 ) -> Interview:
     """Move an upcoming interview, judged like a new booking but ignoring its own old time."""
-    interview = _get(session, interview_id)
+    interview = get_interview(session, workspace_id, interview_id, lock=True)
     if interview.status is not InterviewStatus.booked:
         raise BookingError(f"Interview #{interview_id} is {interview.status.value}; it cannot be moved.")
     if interview.start_at <= now:
@@ -243,7 +244,7 @@ def record_grade(session: Session, interview_id: int, *, interviewer: Person, gr
     """An interviewer grades the candidate 0–5 once the interview is over; re-grading overwrites."""
     if not 0 <= grade <= 5:
         raise BookingError("A grade is a whole number from 0 to 5.")
-    interview = _get(session, interview_id)
+    interview = get_interview(session, interviewer.workspace_id, interview_id, lock=True)
     part = next((p for p in interview.participants if p.person_id == interviewer.id), None)
     if part is None or part.role is not Role.interviewer:
         raise BookingError(f"Only the interviewers of interview #{interview_id} can grade it.")

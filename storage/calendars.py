@@ -5,27 +5,41 @@ the booking path: a search first refreshes links older than the refresh interval
 concurrently, within one overall timeout), stores what it got as busy blocks tagged with the
 link (`calendar:<id>`), and keeps the previous cache for a calendar that could not be read —
 the answer then names whose calendar that was. Booked interviews are busy regardless.
+
+Addresses are secrets (private feed URLs are bearer tokens) and may point anywhere: a link is
+checked against the address policy before it is stored (and every fetch again, at connect
+time, in `storage.freebusy`), and kept only encrypted.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from scheduling.errors import ParseError
+from scheduling.errors import ParseError, SchedulingError
 from scheduling.intervals import Interval
 from storage.busy import replace_source_blocks
 from storage.db import Database
 from storage.freebusy import fetch_many, redact_url, source_for
+from storage.freebusy.base import FreeBusyError
+from storage.freebusy.netguard import AddressPolicy, check_url
 from storage.models import BusyBlock, CalendarLink, Person
+from storage.secrets import SecretBox, SecretsError
 
 KINDS = ("ics", "caldav")
 LINK_EXAMPLE = "/availability calendar https://calendar.example.com/private/basic.ics"
+RELINK = "its address could not be decrypted: link it again"
+
+
+class CalendarsUnavailable(SchedulingError):
+    """Linking needs an encryption key the operator has not set."""
 
 
 def block_source(link: CalendarLink) -> str:
@@ -38,22 +52,58 @@ def guess_kind(url: str) -> str:
     return "ics" if parts.scheme == "webcal" or parts.path.lower().endswith(".ics") else "caldav"
 
 
-def link_calendar(session: Session, person: Person, url: str, kind: str | None = None) -> CalendarLink:
-    """Link a calendar by URL (http, https or webcal only: never a server-side file)."""
+@dataclass(frozen=True)
+class NewLink:
+    """A checked, encrypted calendar address, ready to store."""
+
+    kind: str
+    label: str
+    fingerprint: str
+    secret: str
+
+
+def prepare_link(url: str, kind: str | None, *, box: SecretBox | None, policy: AddressPolicy) -> NewLink:
+    """Check and encrypt an address (http, https or webcal only: never a server-side file).
+
+    Resolving the host is network I/O, so this runs before any transaction. An address that
+    points inside gets one neutral answer, whatever is (or is not) listening there.
+    """
     url = url.strip().strip("<>").split("|")[0]
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "webcal") or not parts.netloc:
+    if parts.scheme not in ("http", "https", "webcal") or not parts.hostname:
         raise ParseError("A calendar link must be an http(s) or webcal URL.", example=LINK_EXAMPLE)
     kind = kind or guess_kind(url)
     if kind not in KINDS:
         raise ParseError(f"Unknown calendar kind {kind!r}; use ics or caldav.", example=LINK_EXAMPLE)
-    existing = session.scalars(
-        select(CalendarLink).where(CalendarLink.person_id == person.id, CalendarLink.url == url)
-    ).first()
+    if box is None:
+        raise CalendarsUnavailable("Linking calendars is not set up here yet: the operator must set SECRET_KEY.")
+    try:
+        check_url(url, policy)
+    except FreeBusyError as err:
+        raise ParseError(f"That calendar link cannot be used: {err}.", example=LINK_EXAMPLE) from None
+    return NewLink(kind, *seal(box, url))
+
+
+def seal(box: SecretBox, url: str, username: str | None = None, password: str | None = None) -> tuple[str, str, str]:
+    """Label, fingerprint and ciphertext of an address; credentials in the URL are moved out of
+    it (and so out of the label and the fingerprint's input)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    username, password = username or parts.username, password or parts.password
+    secret = json.dumps({"url": clean, "username": username, "password": password})
+    return redact_url(clean), box.fingerprint(f"{clean}\n{username or ''}"), box.encrypt(secret)
+
+
+def link_calendar(session: Session, person: Person, new: NewLink) -> CalendarLink:
+    """Store a prepared link; linking the same calendar again returns the existing link."""
+    existing = session.scalars(select(CalendarLink).where(
+        CalendarLink.person_id == person.id, CalendarLink.kind == new.kind,
+        CalendarLink.fingerprint == new.fingerprint)).first()
     if existing is not None:
         return existing
-    link = CalendarLink(person_id=person.id, kind=kind, url=url,
-                        username=parts.username, secret=parts.password)
+    link = CalendarLink(person_id=person.id, kind=new.kind, label=new.label, fingerprint=new.fingerprint,
+                        secret=new.secret)
     session.add(link)
     session.flush()
     return link
@@ -81,7 +131,7 @@ def describe_link(link: CalendarLink) -> str:
     status = "never read" if link.last_fetched_at is None else f"read {link.last_fetched_at:%Y-%m-%d %H:%M} UTC"
     if link.last_error:
         status += f", last attempt failed: {link.last_error}"
-    return f"{link.kind} {redact_url(link.url)} ({status})"
+    return f"{link.kind} {link.label} ({status})"
 
 
 def ensure_mock_links(session: Session, people: Sequence[Person]) -> None:
@@ -89,7 +139,8 @@ def ensure_mock_links(session: Session, people: Sequence[Person]) -> None:
     linked = links_of(session, [p.id for p in people])
     for person in people:
         if not linked[person.id]:
-            session.add(CalendarLink(person_id=person.id, kind="mock", url="mock:"))
+            session.add(CalendarLink(person_id=person.id, kind="mock", label="built-in mock calendar",
+                                     fingerprint="mock"))
     session.flush()
 
 
@@ -103,6 +154,8 @@ def refresh_calendars(
     timeout: float,
     mock: bool = False,
     seed: int = 0,
+    box: SecretBox | None = None,
+    policy: AddressPolicy | None = None,
 ) -> list[str]:
     """Re-read stale calendars of `people` into the cache; returns one sentence per failure."""
     with db.unit_of_work() as uow:
@@ -113,18 +166,23 @@ def refresh_calendars(
         names = {p.id: p.name for p in people}
         zones = {p.id: ZoneInfo(p.tz) for p in people}
         stale = [ln for ln in links if ln.last_fetched_at is None or now - ln.last_fetched_at >= refresh_after]
-        jobs = [(f"{names[ln.person_id]} #{ln.id}", ln) for ln in stale]
+    jobs, errors = [], []
+    for link in stale:
+        label = f"{names[link.person_id]} #{link.id}"
+        try:
+            address = _address(link, box)
+        except SecretsError:
+            errors.append(f"{names[link.person_id]}'s calendar could not be read ({RELINK}).")
+            continue
+        jobs.append((label, link, source_for(
+            link.kind, address.get("url") or "", zone=zones[link.person_id], timeout=timeout,
+            username=address.get("username"), password=address.get("password"), seed=seed,
+            person_key=str(link.person_id), policy=policy)))
     if not jobs:
-        return []
-    sources = [
-        (label, source_for(ln.kind, ln.url, zone=zones[ln.person_id], timeout=timeout,
-                           username=ln.username, password=ln.secret, seed=seed, person_key=str(ln.person_id)))
-        for label, ln in jobs
-    ]
-    results = fetch_many(sources, window, timeout=timeout)
-    errors = []
+        return errors
+    results = fetch_many([(label, source) for label, _, source in jobs], window, timeout=timeout)
     with db.unit_of_work() as uow:
-        for label, ln in jobs:
+        for label, ln, _ in jobs:
             link = uow.session.get(CalendarLink, ln.id)
             person = uow.session.get(Person, ln.person_id)
             if link is None or person is None:
@@ -139,3 +197,12 @@ def refresh_calendars(
                               f"({link.last_error}); their last known busy time was used.")
         uow.commit()
     return errors
+
+
+def _address(link: CalendarLink, box: SecretBox | None) -> dict[str, str | None]:
+    """The decrypted address of a link (the mock calendar has none)."""
+    if link.kind == "mock":
+        return {}
+    if link.secret is None or box is None:
+        raise SecretsError(RELINK)
+    return json.loads(box.decrypt(link.secret))

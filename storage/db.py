@@ -6,18 +6,16 @@ Every instant is stored as UTC and read back as an aware UTC datetime, on Postgr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 UTC = UTC
-DEFAULT_DATABASE_URL = "sqlite:///interview-bot.db"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,14 +48,35 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-dialect settings the bot relies on."""
+# The request path (recording a Slack request before its ack, select-menu options) must answer
+# within Slack's 3 s even when the database is slow or gone: it gives up after these.
+INTERACTIVE_TIMEOUT_S = 1.5
+
+
+def make_engine(url: str, *, interactive: bool = False, **kwargs: Any) -> Engine:
+    """An engine with the per-dialect settings the bot relies on; `interactive` bounds every
+    wait (connect, pool, lock, statement) so a stalled database fails fast instead of hanging."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        timeout = INTERACTIVE_TIMEOUT_S if interactive else 30
+        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if interactive:
+        kwargs.setdefault("pool_timeout", INTERACTIVE_TIMEOUT_S)
+        kwargs["connect_args"] = _bounded_postgres_args(url)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _bounded_postgres_args(url: str) -> dict[str, Any]:
+    """libpq settings that bound connecting, waiting for locks, statements and a dead peer
+    (tcp_user_timeout: unacknowledged data fails the socket), keeping options the URL has."""
+    ms = int(INTERACTIVE_TIMEOUT_S * 1000)
+    existing = make_url(url).query.get("options", "")
+    existing = existing if isinstance(existing, str) else " ".join(existing)
+    options = f"{existing} -c statement_timeout={ms} -c lock_timeout={ms}".strip()
+    return {"connect_timeout": 2, "options": options, "tcp_user_timeout": ms + 500,
+            "keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1, "keepalives_count": 2}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -88,9 +107,9 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and its session factories (read and write)."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, interactive: bool = False, **engine_kwargs: Any) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url, **engine_kwargs)
+        self.engine = make_engine(self.url, interactive=interactive, **engine_kwargs)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin_immediate=True)
         self._write = sessionmaker(writer, expire_on_commit=False)
@@ -135,9 +154,8 @@ class UnitOfWork:
         self.session.flush()
 
 
-@contextmanager
-def transaction(db: Database, *, write: bool = True) -> Iterator[Session]:
-    """Shorthand: a session committed if the block succeeds, rolled back otherwise."""
-    with db.unit_of_work(write=write) as uow:
-        yield uow.session
-        uow.commit()
+def upsert_insert(session: Session, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT (PostgreSQL and SQLite spell it alike): concurrent
+    first writes of the same key then neither fail nor duplicate."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

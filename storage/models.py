@@ -60,8 +60,36 @@ class ReminderStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class JobStatus(enum.StrEnum):
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=16, validate_strings=True)
+
+
+def _workspace_fk() -> ForeignKey:
+    return ForeignKey("workspaces.key", ondelete="CASCADE")
+
+
+class Workspace(Base):
+    """A Slack workspace (or an Enterprise Grid org, for an org-wide install): every row of
+    people, interviews, templates, offers, settings and jobs belongs to exactly one.
+
+    `key` is the team id, the enterprise id for an org-wide install, or a local name for the
+    CLI and the demo.
+    """
+
+    __tablename__ = "workspaces"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Person(Base):
@@ -75,7 +103,7 @@ class Person(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
@@ -134,7 +162,7 @@ class WorkspaceSetting(Base):
 
     __tablename__ = "workspace_settings"
 
-    workspace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk(), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
 
@@ -157,7 +185,7 @@ class AvailabilityWindow(Base):
 
 
 class BusyBlock(Base):
-    """Time a person is not free, from a named source (manual, mock, ics:<id>, caldav:<id>)."""
+    """Time a person is not free, from a named source."""
 
     __tablename__ = "busy_blocks"
     __table_args__ = (
@@ -169,21 +197,29 @@ class BusyBlock(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(64), default="manual")
+    source: Mapped[str] = mapped_column(String(64), default="manual")  # manual, mock, calendar:<link id>
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CalendarLink(Base):
-    """An external free/busy source linked by a person; fetched busy time is cached."""
+    """An external free/busy source linked by a person; fetched busy time is cached.
+
+    The address (with any credentials) is a secret: private feed URLs are bearer tokens. It is
+    kept only encrypted (`secret`: the JSON `{"url", "username", "password"}` under the
+    SECRET_KEY); `label` is the redacted address shown to people and `fingerprint` a keyed hash
+    of the address that keeps one person from linking the same calendar twice.
+    """
 
     __tablename__ = "calendar_links"
-    __table_args__ = (UniqueConstraint("person_id", "kind", "url", name="uq_calendar_links_source"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "fingerprint", name="uq_calendar_links_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
-    url: Mapped[str] = mapped_column(Text)
-    username: Mapped[str | None] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str] = mapped_column(String(64))
     secret: Mapped[str | None] = mapped_column(Text)
     last_fetched_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -197,7 +233,7 @@ class InterviewTemplate(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_templates_workspace_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
     name: Mapped[str] = mapped_column(String(100))
     duration_min: Mapped[int] = mapped_column(Integer, default=60)
     step_min: Mapped[int] = mapped_column(Integer, default=30)
@@ -235,7 +271,7 @@ class Interview(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
     uid: Mapped[str] = mapped_column(String(100), unique=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     template_id: Mapped[int | None] = mapped_column(
@@ -288,7 +324,7 @@ class Offer(Base):
     __tablename__ = "offers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(32), default="local")
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
     candidate_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     interviewer_ids: Mapped[list[int]] = mapped_column(JSON)
     template_id: Mapped[int | None] = mapped_column(
@@ -304,7 +340,11 @@ class Offer(Base):
 
 
 class Reminder(Base):
-    """The source of truth for reminders: one row per interview, recipient and offset."""
+    """What reminders an interview has: one row per interview, recipient and offset.
+
+    Sending is a job (`job_id`) with the job runner's retries and once-only delivery; this row
+    says what the reminder is for and how it ended (sent, skipped and why, cancelled).
+    """
 
     __tablename__ = "reminders"
     __table_args__ = (
@@ -318,9 +358,42 @@ class Reminder(Base):
     offset_min: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime]
     status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus), default=ReminderStatus.pending)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """Durable work: an acknowledged Slack request, a message to deliver, a reminder.
+
+    Written in the same transaction as the change that causes it (the transactional outbox),
+    then run by any process: a runner claims due rows for a lease (`claimed_by`,
+    `claimed_until`, kept alive by heartbeats while it works), and finishes them with a
+    conditional update, so a job whose lease was lost cannot be finished twice. `progress`
+    is the handler's own state across attempts (e.g. "posted, ts 123.4"), which is what makes
+    a retry after an unknown outcome safe. `dedupe_key` makes deferring idempotent (Slack's
+    retries of one request, one reminder per due time).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
+        Index("ix_jobs_queue_status_run", "queue", "status", "run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(String(32), _workspace_fk())
+    queue: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.pending)
+    run_at: Mapped[datetime]
+    deadline: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -100,7 +100,7 @@ def pick(
     same pick clicked twice returns the first booking.
     """
     offer = session.get(Offer, offer_id, populate_existing=True)
-    if offer is None:
+    if offer is None or offer.workspace_id != candidate_person.workspace_id:
         raise OfferClosed("This offer no longer exists.")
     if offer.candidate_id != candidate_person.id:
         raise NotYourOffer("This offer was made to someone else.")

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
+from storage.db import upsert_insert
 from storage.models import Person, PersonRole, Role
+from storage.workspaces import ensure_workspace
 
 
 class UnknownPerson(SchedulingError):
@@ -57,15 +59,21 @@ def upsert_person(
     is_guest: bool | None = None,
     refreshed_at: datetime | None = None,
 ) -> Person:
-    """Create or refresh a person; profile fields given are authoritative (they come from Slack)."""
+    """Create or refresh a person; profile fields given are authoritative (they come from Slack).
+
+    The first write is an INSERT … ON CONFLICT DO NOTHING, so ten first contacts of one new
+    user at once make one row and no errors.
+    """
     person = find_person(session, workspace_id, handle)
     if person is None:
-        person = Person(workspace_id=workspace_id, name=name or handle, tz=tz or "UTC")
-        if is_email(handle):
-            person.email = handle.lower()
-        else:
-            person.slack_user_id = handle.upper()
-        session.add(person)
+        ensure_workspace(session, workspace_id)
+        identity = {"email": handle.strip().lower()} if is_email(handle) else {"slack_user_id": handle.strip().upper()}
+        session.execute(upsert_insert(session, Person).values(
+            workspace_id=workspace_id, name=name or handle, tz=tz or "UTC", is_guest=False, **identity,
+        ).on_conflict_do_nothing())
+        person = find_person(session, workspace_id, handle)
+        if person is None:  # the address is another person's: a caller bug, not a race
+            raise UnknownPerson(f"{handle} clashes with another person's email address.")
     if name:
         person.name = name
     if tz:
@@ -81,12 +89,14 @@ def upsert_person(
 
 
 def grant(session: Session, person: Person, role: Role, by: Person | None = None) -> bool:
-    """Give `person` a role; False if they already had it."""
+    """Give `person` a role; False if they already had it (also when a concurrent grant won)."""
     if person.has_role(role):
         return False
-    person.roles.append(PersonRole(role=role, granted_by=by.id if by else None))
-    session.flush()
-    return True
+    inserted = session.execute(upsert_insert(session, PersonRole).values(
+        person_id=person.id, role=role, granted_by=by.id if by else None,
+    ).on_conflict_do_nothing()).rowcount
+    session.expire(person, ["roles"])
+    return bool(inserted)
 
 
 def revoke(session: Session, person: Person, role: Role) -> bool:

@@ -1,9 +1,9 @@
 """A fake Slack Web API on a real local HTTP server, for tests that drive the bot end to end.
 
 Why a real server and not mocks: the bot talks to Slack through slack_sdk's ``WebClient`` and its
-retry handlers; only a real socket exercises request encoding, HTTP status handling, Retry-After
-and dropped connections the way production does (the approach of bolt-python's own
-``tests/mock_web_api_server``).
+retry handlers; only a real socket exercises request encoding, HTTP status handling, Retry-After,
+dropped connections and client timeouts the way production does (the approach of bolt-python's
+own ``tests/mock_web_api_server``).
 
 Usage::
 
@@ -11,16 +11,42 @@ Usage::
         fake.add_user("U1", "Ada Lovelace", "ada@example.com", "Europe/London")
         client = WebClient(token="xoxb-test", base_url=fake.base_url)
         client.users_info(user="U1")
+        client.chat_postMessage(channel="U1", text="hi")
         fake.wait_for("users.info")               # the app often calls Slack after acking
-        assert fake.errors == []                  # no invalid blocks/views were sent
+        assert [m["text"] for m in fake.messages("U1")] == ["hi"]   # what the DM now holds
+        assert fake.errors == []                  # no invalid blocks/views/metadata were sent
 
 To use the fixture from any test module, add ``pytest_plugins = ["tests.slack_fake"]`` to a
 conftest, or import it: ``from tests.slack_fake import fake_slack  # noqa: F401``.
 
 Answers: ``{"ok": true, ...}`` with plausible payloads for auth.test, users.info,
-users.lookupByEmail, views.open/push/update/publish, chat.postMessage/postEphemeral/update/delete
-and conversations.open; ``{"ok": true}`` for any other method. Every request is recorded as a
+users.lookupByEmail, views.open/push/update/publish, chat.postMessage/postEphemeral/update/delete,
+conversations.open/history and files.getUploadURLExternal/completeUploadExternal (the steps of
+files.uploadV2); ``{"ok": true}`` for any other method. Every request is recorded as a
 :class:`Call` (also the failed and disconnected ones, so retries can be counted).
+
+Message history, so a test can check that a message exists exactly once (and so can the bot,
+before it retries a send whose outcome it does not know):
+
+* chat.postMessage stores the message in its channel (a user id U…/W… means the DM "D" + id,
+  which conversations.open also returns) with text, blocks, ts, user/bot_id, thread_ts and
+  ``metadata``; chat.update changes the stored message and chat.delete removes it.
+* files.completeUploadExternal with a ``channel_id`` stores a file-share message there, with
+  ``files: [{"id", "name", "title", "user"}]`` (and thread_ts, initial_comment as text).
+* conversations.history answers like Slack: newest first; ``oldest``/``latest``/``inclusive``;
+  ``limit`` (default 100, at most 999) with ``has_more`` and, while there is more, a
+  ``response_metadata.next_cursor``; thread replies are left out (Slack lists them in
+  conversations.replies only); ``metadata`` only with ``include_all_metadata``;
+  ``channel_not_found`` unless the channel was opened or posted to, or is the DM of a user of the
+  token's workspace. ``fake.messages(channel=None)`` shows what is stored, oldest first.
+* ``metadata`` on chat.postMessage/update must be an object with a string ``event_type`` and an
+  object ``event_payload``, else ``invalid_metadata_format`` (Slack refuses it in any mode).
+
+Workspaces: one default team (``team_id``, any token). ``add_team(team_id, token, ...)`` binds a
+bot token to another workspace; ``add_user(..., team_id=...)`` puts a user in it. users.info and
+users.lookupByEmail only find users of the token's workspace (``user_not_found`` /
+``users_not_found`` otherwise), auth.test describes the token's workspace, and each Call records
+its ``team_id``. Channels and their messages are shared by all workspaces.
 
 Fault injection, chosen by the test (a per-method queue, consumed one call at a time, in the
 order registered):
@@ -28,9 +54,22 @@ order registered):
 * ``fail_next(method, status=429, retry_after=1, times=1)`` -- HTTP 429 + ``Retry-After``.
 * ``fail_next(method, status=500)`` -- any HTTP status, body ``{"ok": false, ...}``.
 * ``fail_next(method, error="channel_not_found")`` -- HTTP 200 with ``ok: false``.
-* ``disconnect_next(method, times=1)`` -- close the socket without any response.
+* ``disconnect_next(method, times=1)`` -- close the socket without any response (nothing done).
+* ``lose_reply_next(method, times=1)`` -- do the call (store the message, issue the ids), then
+  close the socket: Slack accepted it, the client never learns so.
+* ``slow_reply_next(method, seconds, times=1)`` -- do the call, then answer ``seconds`` late; a
+  client with a shorter timeout gives up although the call took effect. Other calls are served
+  meanwhile.
+* ``outage(methods, seconds, mode="500", retry_after=None)`` -- for ``seconds`` of wall time,
+  every call of ``methods`` (names, or ``"*"`` for every Web API method; response_url posts and
+  file uploads only when named) answers 500, 503 or 429 (+ ``Retry-After``, default 1), or is
+  dropped (``"disconnect"``), or is done but its reply lost (``"lose_reply"``). Queued faults
+  come first.
 * ``expire_trigger(trigger_id)`` -- views.open/push with it answer ``expired_trigger_id``; a
   trigger_id is also refused once it has been used (Slack's triggers are single use).
+
+``Call.fault`` says what happened to a call: ``"429:ratelimited"``, ``"disconnect"``,
+``"lost_reply"``, ``"slow:1.5"``, ``"outage:503"``, ... (None when answered normally).
 
 Fault injection by token (bolt-python's convention; the fault applies to every call made with it):
 
@@ -44,24 +83,30 @@ Fault injection by token (bolt-python's convention; the fault applies to every c
 Strict mode (``FakeSlack(strict=True)``, the default) validates every view and every set of blocks
 sent to views.* and chat.postMessage/postEphemeral/update (and response_url posts) with
 :func:`validate_view` / :func:`validate_blocks`; a failure answers ``invalid_blocks`` and is
-appended to ``fake.errors``, so a test ends with ``assert fake.errors == []``.
+appended to ``fake.errors``, as is malformed message metadata, so a test ends with
+``assert fake.errors == []``.
 
 Leniency, on purpose: views.update with a ``view_id`` the fake never issued is accepted (tests
-build view_submission payloads with invented view ids), and chat.update/delete accept any ts.
+build view_submission payloads with invented view ids), chat.update/delete accept any ts (and
+change history only when the message is stored), conversations.open opens a DM with any user id,
+and a token never given to ``add_team`` belongs to the default workspace.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import copy
 import itertools
 import json
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -74,6 +119,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 TEAM_ID = "T0001"
+TEAM_NAME = "Fake Workspace"
 APP_ID = "A0001"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -84,6 +130,9 @@ VIEW_MAX_BLOCKS = 100
 _JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
 _MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
 _VIEW_METHODS = ("views.open", "views.push", "views.update", "views.publish")
+# conversations.history's page size: Slack's default and its documented maximum.
+HISTORY_DEFAULT_LIMIT = 100
+HISTORY_MAX_LIMIT = 999
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +323,10 @@ class Call:
 
     ``headers`` has lower-case names. ``args`` merges query string and body, with JSON fields
     (blocks, view, attachments, metadata) decoded even when slack_sdk sent them as strings; the
-    token is in ``token``, not in ``args``. ``response`` is None when the fake dropped the socket.
+    token is in ``token``, not in ``args``, and ``team_id`` is the workspace of that token (None
+    without a token). ``status`` and ``response`` are what Slack decided: a lost or slow reply
+    keeps them although the client never got them (or got them late), see ``fault``;
+    ``response`` is None when the fake dropped the socket before doing anything.
     """
 
     method: str
@@ -288,19 +340,12 @@ class Call:
     status: int
     response: dict[str, Any] | None
     fault: str | None = None
+    team_id: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when the fake answered HTTP 200 with ``"ok": true``."""
+        """True when Slack accepted the call (HTTP 200, ``"ok": true``), reply lost or not."""
         return self.status == 200 and bool(self.response and self.response.get("ok"))
-
-
-@dataclass(frozen=True)
-class _Fault:
-    kind: str  # "status" or "disconnect"
-    status: int = 200
-    error: str | None = None
-    retry_after: int | None = None
 
 
 @dataclass
@@ -309,6 +354,52 @@ class _Reply:
     body: dict[str, Any] | None  # None: drop the connection
     headers: dict[str, str] = field(default_factory=dict)
     fault: str | None = None
+    lose: bool = False  # the call took effect, but the socket is closed instead of answering
+    delay: float = 0.0  # seconds to wait, outside the lock, before answering
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """One injected failure.
+
+    "status" and "disconnect" refuse the call before Slack does anything; "lose_reply" and "slow"
+    let Slack do the work and then lose or delay the answer -- the cases where a client cannot
+    know whether its message exists.
+    """
+
+    kind: str  # "status", "disconnect", "lose_reply" or "slow"
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    seconds: float = 0.0
+    label: str | None = None  # what Call.fault says, when not derived from kind
+
+    @property
+    def refuses(self) -> bool:
+        return self.kind in ("status", "disconnect")
+
+    def describe(self) -> str:
+        if self.label is not None:
+            return self.label
+        if self.kind == "status":
+            return f"{self.status}:{self.error}"
+        if self.kind == "slow":
+            return f"slow:{self.seconds:g}"
+        return "lost_reply" if self.kind == "lose_reply" else self.kind
+
+    def refusal(self) -> _Reply:
+        """The answer instead of doing the call (only for faults that refuse)."""
+        if self.kind == "disconnect":
+            return _Reply(0, None, fault=self.describe())
+        extra = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return _Reply(self.status, {"ok": False, "error": self.error}, extra, fault=self.describe())
+
+    def spoil(self, reply: _Reply) -> _Reply:
+        """Lose or delay the answer of a call that was done."""
+        reply.fault = self.describe()
+        reply.lose = self.kind == "lose_reply"
+        reply.delay = self.seconds
+        return reply
 
 
 _TOKEN_FAULTS: dict[str, _Fault] = {
@@ -331,6 +422,152 @@ def _token_fault(token: str | None) -> _Fault | None:
         return _Fault("status", status, "ratelimited" if status == 429 else "fake_http_error",
                       1 if status == 429 else None)
     return None
+
+
+_OUTAGE_ERRORS = {"500": "internal_error", "503": "service_unavailable", "429": "ratelimited"}
+_OUTAGE_DROPS = ("disconnect", "lose_reply")
+
+
+def _outage_fault(mode: str, retry_after: int | None) -> _Fault:
+    label = f"outage:{mode}"
+    if mode in _OUTAGE_DROPS:
+        if retry_after is not None:
+            raise ValueError(f"retry_after needs an HTTP answer; outage mode {mode!r} sends none")
+        return _Fault(mode, label=label)
+    if mode not in _OUTAGE_ERRORS:
+        raise ValueError(f"unknown outage mode {mode!r}; use one of "
+                         f"{', '.join([*_OUTAGE_ERRORS, *_OUTAGE_DROPS])}")
+    if mode == "429" and retry_after is None:
+        retry_after = 1
+    return _Fault("status", int(mode), _OUTAGE_ERRORS[mode], retry_after, label=label)
+
+
+def _is_web_api(method: str) -> bool:
+    """response_url posts and file uploads are not Web API methods, so ``"*"`` spares them."""
+    return method != "response_url" and not method.startswith("upload/")
+
+
+@dataclass(frozen=True)
+class _Outage:
+    methods: frozenset[str]
+    until: float  # time.monotonic()
+    fault: _Fault
+
+    def covers(self, method: str) -> bool:
+        return method in self.methods or ("*" in self.methods and _is_web_api(method))
+
+
+# --------------------------------------------------------------------------------------------
+# Workspaces, metadata and message history
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Team:
+    team_id: str
+    name: str
+    enterprise_id: str | None = None
+    is_enterprise_install: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.name.lower().replace(' ', '-')}.slack.com/"
+
+
+class _SlackError(Exception):
+    """Raised by a helper deep inside a method to answer ``{"ok": false, "error": <args[0]>}``."""
+
+
+def validate_metadata(metadata: Any) -> None:
+    """Fail like chat.postMessage/update on message metadata Slack refuses.
+
+    The bot finds its own deliveries again by their metadata, so metadata Slack would refuse
+    must fail the test, not slip through.
+    """
+    if not isinstance(metadata, dict):
+        raise AssertionError(f"metadata: must be an object, got {type(metadata).__name__}")
+    problems = []
+    event_type = metadata.get("event_type")
+    if not isinstance(event_type, str) or not event_type:
+        problems.append(f"metadata.event_type must be a non-empty string, got {event_type!r}")
+    payload = metadata.get("event_payload")
+    if not isinstance(payload, dict):
+        problems.append(f"metadata.event_payload must be an object, got {type(payload).__name__}")
+    if problems:
+        raise AssertionError(_report("invalid metadata", problems))
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument, as slack_sdk sends it (1/0) or as people write it (true/false)."""
+    return str(value).lower() in ("1", "true")
+
+
+def _ts_arg(args: dict[str, Any], key: str) -> Decimal | None:
+    """A timestamp argument; Decimal because float would blur microseconds."""
+    value = args.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise _SlackError(f"invalid_ts_{key}") from None
+
+
+def _limit_arg(args: dict[str, Any]) -> int:
+    try:
+        limit = int(args.get("limit") or 0) or HISTORY_DEFAULT_LIMIT
+    except (TypeError, ValueError):
+        raise _SlackError("invalid_limit") from None
+    if limit < 0:
+        raise _SlackError("invalid_limit")
+    return min(limit, HISTORY_MAX_LIMIT)
+
+
+def _cursor(ts: str) -> str:
+    """Opaque to clients; on Slack, base64 of ``next_ts:<ts of the first message not sent>``."""
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: Any) -> Decimal | None:
+    if not cursor:
+        return None
+    try:
+        text = base64.b64decode(str(cursor), validate=True).decode()
+        if not text.startswith("next_ts:"):
+            raise ValueError(text)
+        return Decimal(text.removeprefix("next_ts:"))
+    except (ValueError, InvalidOperation):  # also binascii.Error and UnicodeDecodeError
+        raise _SlackError("invalid_cursor") from None
+
+
+def _in_window(
+    ts: Decimal, oldest: Decimal | None, latest: Decimal | None, inclusive: bool
+) -> bool:
+    if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
+        return False
+    return latest is None or ts < latest or (ts == latest and inclusive)
+
+
+def _history(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """conversations.history over one channel's ``messages`` (stored oldest first)."""
+    oldest, latest = _ts_arg(args, "oldest"), _ts_arg(args, "latest")
+    inclusive, limit = _flag(args.get("inclusive")), _limit_arg(args)
+    start = _cursor_ts(args.get("cursor"))
+    found = [
+        m for m in reversed(messages)
+        if m.get("thread_ts", m["ts"]) == m["ts"]  # replies live in conversations.replies
+        and (start is None or Decimal(m["ts"]) <= start)
+        and _in_window(Decimal(m["ts"]), oldest, latest, inclusive)
+    ]
+    page, more = found[:limit], found[limit:]
+    hidden = () if _flag(args.get("include_all_metadata")) else ("metadata",)
+    answer: dict[str, Any] = {
+        "ok": True, "has_more": bool(more), "pin_count": 0,
+        "messages": [{k: v for k, v in m.items() if k not in hidden} for m in page],
+    }
+    if more:
+        answer["response_metadata"] = {"next_cursor": _cursor(more[0]["ts"])}
+    return answer
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,6 +611,18 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     return handler.rfile.read(length) if length else b""
 
 
+def _send(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
+    payload = json.dumps(reply.body).encode()
+    handler.send_response(reply.status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.send_header("Connection", "close")
+    for name, value in reply.headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for source in (query, "" if content_type.startswith("application/json") else body.decode()):
@@ -404,7 +653,11 @@ class FakeSlack:
         self._arrived = threading.Condition(self._lock)
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._outages: list[_Outage] = []
+        self._teams: dict[str, _Team] = {team_id: _Team(team_id, TEAM_NAME)}
+        self._tokens: dict[str, str] = {}  # bot token -> team_id, for tokens given to add_team
         self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
         self._views: dict[str, dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}
         self._external_ids: dict[str, str] = {}
@@ -480,8 +733,16 @@ class FakeSlack:
         *,
         is_bot: bool = False,
         is_ultra_restricted: bool = False,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """Register (or replace) a user that users.info and users.lookupByEmail return."""
+        """Register (or replace) a user that users.info and users.lookupByEmail return.
+
+        The user belongs to workspace ``team_id`` (default: the fake's own), so only tokens of
+        that workspace find it.
+        """
+        team_id = team_id or self.team_id
+        if team_id not in self._teams:
+            raise ValueError(f"unknown team {team_id!r}; register it with add_team() first")
         zone = ZoneInfo(tz)  # fail fast on a zone name Slack would never send
         now = datetime.now(UTC)
         offset = now.astimezone(zone).utcoffset()
@@ -491,13 +752,13 @@ class FakeSlack:
             "real_name_normalized": real_name,
             "display_name": handle,
             "display_name_normalized": handle,
-            "team": self.team_id,
+            "team": team_id,
         }
         if email is not None:
             profile["email"] = email
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "name": handle,
             "deleted": deleted,
             "real_name": real_name,
@@ -516,6 +777,28 @@ class FakeSlack:
         with self._lock:
             self._users[user_id] = user
         return user
+
+    def add_team(
+        self,
+        team_id: str,
+        token: str,
+        *,
+        enterprise_id: str | None = None,
+        name: str | None = None,
+        is_enterprise_install: bool = False,
+    ) -> None:
+        """Register a workspace and the bot token installed in it (call again to add tokens).
+
+        Calls made with ``token`` see only this workspace's users, auth.test describes it and
+        their Calls carry its ``team_id``. ``is_enterprise_install`` (an org-wide install) needs
+        an ``enterprise_id``.
+        """
+        if is_enterprise_install and enterprise_id is None:
+            raise ValueError("an enterprise install needs an enterprise_id")
+        with self._lock:
+            self._teams[team_id] = _Team(team_id, name or team_id, enterprise_id,
+                                         is_enterprise_install)
+            self._tokens[token] = team_id
 
     def expire_trigger(self, trigger_id: str) -> None:
         """Make views.open/push with this trigger answer ``expired_trigger_id``."""
@@ -541,21 +824,65 @@ class FakeSlack:
             status = 200 if error else 429
         if error is None:
             error = "ratelimited" if status == 429 else "fake_http_error"
-        fault = _Fault("status", status, error, retry_after if status == 429 else None)
-        with self._lock:
-            self._faults.setdefault(method, deque()).extend([fault] * times)
+        self._queue(method, _Fault("status", status, error, retry_after if status == 429 else None),
+                    times)
 
     def disconnect_next(self, method: str, times: int = 1) -> None:
         """Close the socket of the next ``times`` calls of ``method`` without answering."""
+        self._queue(method, _Fault("disconnect"), times)
+
+    def lose_reply_next(self, method: str, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method``, then close the socket without answering.
+
+        Slack accepted the call (the message is stored, the Call records the real response),
+        but the client sees a dropped connection and cannot know that.
+        """
+        self._queue(method, _Fault("lose_reply"), times)
+
+    def slow_reply_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Do the next ``times`` calls of ``method``, then answer ``seconds`` late.
+
+        A client whose timeout is shorter gives up although the call took effect. The wait
+        happens outside the fake's lock, so other calls are served meanwhile.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        self._queue(method, _Fault("slow", seconds=seconds), times)
+
+    def outage(
+        self,
+        methods: str | Iterable[str],
+        seconds: float,
+        mode: str = "500",
+        retry_after: int | None = None,
+    ) -> None:
+        """For the next ``seconds`` of wall time, fail every call of ``methods``; returns at once.
+
+        ``methods``: a method name, several, or ``"*"`` for every Web API method (response_url
+        posts only when ``"response_url"`` is named). ``mode``: ``"500"``, ``"503"``, ``"429"``
+        (with ``Retry-After: retry_after``, default 1; other HTTP modes send it only when
+        given), ``"disconnect"`` (nothing done) or ``"lose_reply"`` (done, answer lost). A call
+        with a queued fault (fail_next and friends) gets that fault instead.
+        """
+        names = frozenset([methods] if isinstance(methods, str) else methods)
+        fault = _outage_fault(str(mode), retry_after)
         with self._lock:
-            self._faults.setdefault(method, deque()).extend([_Fault("disconnect")] * times)
+            self._outages.append(_Outage(names, time.monotonic() + seconds, fault))
+
+    def _queue(self, method: str, fault: _Fault, times: int) -> None:
+        with self._lock:
+            self._faults.setdefault(method, deque()).extend([fault] * times)
 
     def reset(self) -> None:
-        """Forget calls, errors and pending faults; users, views and used triggers stay."""
+        """Forget calls, errors, pending faults and outages.
+
+        Slack's state stays: users, teams, views, messages, uploads and used triggers.
+        """
         with self._lock:
             self._calls.clear()
             self.errors.clear()
             self._faults.clear()
+            self._outages.clear()
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -603,6 +930,21 @@ class FakeSlack:
         with self._lock:
             return dict(self._views)
 
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Stored messages (copies), oldest first, each with its ``channel``.
+
+        Only ``channel``'s when given (a user id means the DM with that user). Unlike
+        conversations.history, thread replies and metadata are included.
+        """
+        with self._lock:
+            found = [
+                {**copy.deepcopy(m), "channel": channel_id}
+                for channel_id, messages in self._channels.items()
+                if channel is None or channel_id == self._channel_for(channel)
+                for m in messages
+            ]
+        return sorted(found, key=lambda m: Decimal(m["ts"]))
+
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab last published for ``user_id``."""
         with self._lock:
@@ -638,45 +980,58 @@ class FakeSlack:
             args.pop("token", None)
 
         with self._lock:
+            team = self._team_of(token)
             try:
-                reply = self._reply(method, args, token, is_response_url)
+                reply = self._reply(method, args, token, team, is_response_url)
             except Exception as e:  # a harness bug must show up in the test, not as a hang
                 self.errors.append(f"{method}: fake crashed: {type(e).__name__}: {e}")
                 reply = _Reply(500, {"ok": False, "error": "fake_slack_crashed"})
             call = Call(
                 method=method, args=args, token=token, headers=headers, time=time.time(),
                 path=url.path, http_method=handler.command, body=body, status=reply.status,
-                response=reply.body, fault=reply.fault,
+                response=reply.body, fault=reply.fault, team_id=team.team_id if token else None,
             )
             self._calls.append(call)
             self._arrived.notify_all()
 
-        if reply.body is None:
-            handler.close_connection = True
-            return  # the server closes the socket: the client sees RemoteDisconnected
-        payload = json.dumps(reply.body).encode()
-        handler.send_response(reply.status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.send_header("Connection", "close")
-        for name, value in reply.headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(payload)
+        if reply.delay:
+            time.sleep(reply.delay)  # outside the lock: a slow answer must not stall other calls
         handler.close_connection = True
+        if reply.body is None or reply.lose:
+            return  # the server closes the socket: the client sees RemoteDisconnected
+        with contextlib.suppress(ConnectionError):  # a client that timed out has hung up
+            _send(handler, reply)
+
+    def _team_of(self, token: str | None) -> _Team:
+        """The workspace of a token; tokens never given to add_team belong to the default one."""
+        return self._teams[self._tokens.get(token or "", self.team_id)]
 
     def _reply(
-        self, method: str, args: dict[str, Any], token: str | None, is_response_url: bool
+        self, method: str, args: dict[str, Any], token: str | None, team: _Team,
+        is_response_url: bool,
     ) -> _Reply:
         """Decide the answer; runs under the lock so state changes are atomic per call."""
+        fault = self._next_fault(method, token)
+        if fault is not None and fault.refuses:
+            return fault.refusal()
+        reply = self._answer(method, args, token, team, is_response_url)
+        return fault.spoil(reply) if fault is not None else reply
+
+    def _next_fault(self, method: str, token: str | None) -> _Fault | None:
+        """Queued faults first, then a running outage, then the token's own fault."""
         queue = self._faults.get(method)
-        fault = queue.popleft() if queue else _token_fault(token)
-        if fault is not None:
-            if fault.kind == "disconnect":
-                return _Reply(0, None, fault="disconnect")
-            extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return _Reply(fault.status, {"ok": False, "error": fault.error}, extra,
-                          fault=f"{fault.status}:{fault.error}")
+        if queue:
+            return queue.popleft()
+        now = time.monotonic()
+        self._outages = [o for o in self._outages if o.until > now]
+        outage = next((o for o in self._outages if o.covers(method)), None)
+        return outage.fault if outage is not None else _token_fault(token)
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None, team: _Team,
+        is_response_url: bool,
+    ) -> _Reply:
+        """What Slack answers when nothing goes wrong on the way."""
         if method.startswith("upload/"):  # step 2 of files.uploadV2: raw bytes, no token
             return _Reply(200, {"ok": True})
         if token is None and not is_response_url and not method.startswith("oauth."):
@@ -689,7 +1044,12 @@ class FakeSlack:
                 return _Reply(status, {"ok": False, "error": "invalid_blocks", "errors": [invalid],
                                        "response_metadata": {"messages": [invalid]}})
         answer = getattr(self, "_api_" + method.replace(".", "_"), None)
-        return _Reply(200, answer(args) if answer else {"ok": True})
+        if answer is None:
+            return _Reply(200, {"ok": True})
+        try:
+            return _Reply(200, answer(args, team))
+        except _SlackError as e:
+            return _Reply(200, {"ok": False, "error": e.args[0]})
 
     def _validate(self, method: str, args: dict[str, Any]) -> str | None:
         try:
@@ -715,14 +1075,50 @@ class FakeSlack:
         """Posting to a user id lands in the DM with that user, as on Slack."""
         return "D" + channel if channel[:1] in ("U", "W") else channel
 
-    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _post(self, channel: str, message: dict[str, Any]) -> None:
+        """Store a message; ts only grows (issued under the lock), so channels stay in order."""
+        self._channels.setdefault(channel, []).append(message)
+
+    def _stored(self, channel: str, ts: str) -> dict[str, Any] | None:
+        messages = self._channels.get(self._channel_for(channel), [])
+        return next((m for m in messages if m["ts"] == ts), None)
+
+    def _is_dm_of(self, channel: str, team: _Team) -> bool:
+        """A DM id of a user of ``team``: it exists on Slack before anything is posted in it."""
+        user = self._users.get(channel[1:]) if channel.startswith("D") else None
+        return user is not None and user["team_id"] == team.team_id
+
+    def _check_metadata(self, method: str, args: dict[str, Any]) -> None:
+        """Slack refuses malformed metadata in any mode; strict mode also reports it."""
+        if args.get("metadata") in (None, ""):
+            return
+        try:
+            validate_metadata(args["metadata"])
+        except AssertionError as e:
+            if self.strict:
+                self.errors.append(f"{method}: {e}")
+            raise _SlackError("invalid_metadata_format") from None
+
+    def _message(self, team: _Team, ts: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A message as the bot posts it; thread_ts and metadata only when given."""
+        message = {
+            "type": "message", "subtype": None, "text": args.get("text", ""), "user": BOT_USER_ID,
+            "bot_id": BOT_ID, "app_id": APP_ID, "team": team.team_id, "ts": ts,
+            "blocks": args.get("blocks") or [],
+        }
+        for key in ("thread_ts", "metadata"):
+            if args.get(key):
+                message[key] = args[key]
+        return message
+
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:  # noqa: N802
         """files.uploadV2, step 1: a URL on this fake that takes the bytes."""
         file_id = f"F{next(self._ids):08d}"
         self._files[file_id] = {"id": file_id, "name": args.get("filename"), "channel": None}
         return {"ok": True, "upload_url": f"http://{self._host}:{self.port}/upload/{file_id}", "file_id": file_id}
 
-    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        """files.uploadV2, step 3: share the uploaded files in `channel_id`."""
+    def _api_files_completeUploadExternal(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:  # noqa: N802
+        """files.uploadV2, step 3: share the uploaded files in `channel_id`, as one message."""
         files = args.get("files")
         files = json.loads(files) if isinstance(files, str) else files or []
         shared = []
@@ -732,7 +1128,23 @@ class FakeSlack:
                 return {"ok": False, "error": "file_not_found"}
             record.update(channel=args.get("channel_id"), title=item.get("title"))
             shared.append(dict(record))
+        if args.get("channel_id"):
+            self._share(str(args["channel_id"]), shared, args, team)
         return {"ok": True, "files": shared}
+
+    def _share(
+        self, channel: str, files: list[dict[str, Any]], args: dict[str, Any], team: _Team
+    ) -> None:
+        """The message a file share leaves in the channel; the bot looks for it by file id."""
+        comment = {"text": args.get("initial_comment", ""), "thread_ts": args.get("thread_ts")}
+        message = self._message(team, self._next_ts(), comment)
+        message["upload"] = True
+        message["files"] = [
+            {"id": f["id"], "name": f["name"], "title": f["title"] or f["name"],
+             "user": BOT_USER_ID}
+            for f in files
+        ]
+        self._post(channel, message)
 
     def uploads(self) -> list[dict[str, Any]]:
         """Files shared via files.uploadV2: id, name, title, channel and the uploaded bytes."""
@@ -740,85 +1152,102 @@ class FakeSlack:
             bodies = {c.path.rsplit("/", 1)[-1]: c.body for c in self._calls if c.path.startswith("/upload/")}
             return [{**f, "content": bodies.get(f["id"], b"")} for f in self._files.values() if f["channel"]]
 
-    def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_apps_connections_open(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         """Socket Mode: hands out `socket_mode_url` (a test's WebSocket server), if one is set."""
         if self.socket_mode_url is None:
             return {"ok": False, "error": "not_allowed_token_type"}
         return {"ok": True, "url": self.socket_mode_url}
 
-    def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True, "url": "https://fake-workspace.slack.com/", "team": "Fake Workspace",
-            "user": "interview-bot", "team_id": self.team_id, "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID, "is_enterprise_install": False,
+    def _api_auth_test(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
+        answer = {
+            "ok": True, "url": team.url, "team": team.name, "user": "interview-bot",
+            "team_id": team.team_id, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
+            "is_enterprise_install": team.is_enterprise_install,
         }
+        if team.enterprise_id is not None:
+            answer["enterprise_id"] = team.enterprise_id
+        return answer
 
-    def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_users_info(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         user = self._users.get(str(args.get("user", "")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None or user["team_id"] != team.team_id:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
 
-    def _api_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_users_lookupByEmail(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:  # noqa: N802
         email = str(args.get("email", "")).lower()
         for user in self._users.values():
-            if user["profile"].get("email", "").lower() == email:
+            found = user["profile"].get("email", "").lower() == email
+            if found and user["team_id"] == team.team_id:
                 return {"ok": True, "user": user}
         return {"ok": False, "error": "users_not_found"}
 
-    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_conversations_open(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         users = [u for u in str(args.get("users", "")).split(",") if u]
         if args.get("channel"):
             return {"ok": True, "channel": {"id": args["channel"]}}
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
         channel_id = "D" + users[0] if len(users) == 1 else "G" + "".join(sorted(users))[:20]
+        self._channels.setdefault(channel_id, [])  # an opened DM has a (maybe empty) history
         return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": channel_id}}
 
-    def _message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
-        message = {
-            "type": "message", "subtype": None, "text": args.get("text", ""), "user": BOT_USER_ID,
-            "bot_id": BOT_ID, "app_id": APP_ID, "team": self.team_id, "ts": ts,
-            "blocks": args.get("blocks") or [],
-        }
-        if args.get("thread_ts"):
-            message["thread_ts"] = args["thread_ts"]
-        return message
+    def _api_conversations_history(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if channel not in self._channels and not self._is_dm_of(channel, team):
+            return {"ok": False, "error": "channel_not_found"}
+        return _history(self._channels.get(channel, []), args)
 
-    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_chat_postMessage(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:  # noqa: N802
         channel = str(args.get("channel") or "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
-        ts = self._next_ts()
-        return {"ok": True, "channel": self._channel_for(channel), "ts": ts,
-                "message": self._message(args, ts)}
+        self._check_metadata("chat.postMessage", args)
+        channel, ts = self._channel_for(channel), self._next_ts()
+        message = self._message(team, ts, args)
+        self._post(channel, message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": dict(message)}
 
-    def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_chat_postEphemeral(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:  # noqa: N802
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": self._next_ts()}
 
-    def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_chat_update(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         if not ts:
             return {"ok": False, "error": "message_not_found"}
+        self._check_metadata("chat.update", args)
+        stored = self._stored(channel, ts)
+        if stored is None:  # lenient: tests update messages the fake never saw posted
+            message = self._message(team, ts, args)
+        else:
+            stored.update(text=args.get("text", ""), blocks=args.get("blocks") or [])
+            if args.get("metadata"):
+                stored["metadata"] = args["metadata"]
+            message = dict(stored)
         return {"ok": True, "channel": channel, "ts": ts, "text": args.get("text", ""),
-                "message": self._message(args, ts)}
+                "message": message}
 
-    def _api_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_chat_delete(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("ts"):
             return {"ok": False, "error": "message_not_found"}
+        stored = self._stored(args["channel"], args["ts"])
+        if stored is not None:
+            self._channels[self._channel_for(args["channel"])].remove(stored)
         return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
 
-    def _store_view(self, view: dict[str, Any], view_id: str, **extra: Any) -> dict[str, Any]:
+    def _store_view(self, view: dict[str, Any], view_id: str, team: _Team) -> dict[str, Any]:
         stored = {
-            "id": view_id, "team_id": self.team_id, "type": view.get("type", "modal"),
+            "id": view_id, "team_id": team.team_id, "type": view.get("type", "modal"),
             "title": view.get("title"), "submit": view.get("submit"), "close": view.get("close"),
             "blocks": view.get("blocks") or [], "private_metadata": view.get("private_metadata", ""),
             "callback_id": view.get("callback_id", ""), "external_id": view.get("external_id", ""),
@@ -826,15 +1255,14 @@ class FakeSlack:
             "clear_on_close": bool(view.get("clear_on_close")),
             "notify_on_close": bool(view.get("notify_on_close")),
             "previous_view_id": None, "root_view_id": view_id, "app_id": APP_ID,
-            "app_installed_team_id": self.team_id, "bot_id": BOT_ID,
+            "app_installed_team_id": team.team_id, "bot_id": BOT_ID,
         }
-        stored.update(extra)
         self._views[view_id] = stored
         if stored["external_id"]:
             self._external_ids[stored["external_id"]] = view_id
         return stored
 
-    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_views_open(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         view, trigger = args.get("view"), args.get("trigger_id")
         if not isinstance(view, dict) or not trigger:
             return {"ok": False, "error": "invalid_arguments"}
@@ -842,12 +1270,12 @@ class FakeSlack:
             return {"ok": False, "error": "expired_trigger_id"}
         self._used_triggers.add(trigger)
         view_id = self._new_view_id()
-        return {"ok": True, "view": self._store_view(view, view_id)}
+        return {"ok": True, "view": self._store_view(view, view_id, team)}
 
     # views.push needs a fresh trigger_id just like views.open.
     _api_views_push = _api_views_open
 
-    def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_views_update(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         view = args.get("view")
         if not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
@@ -861,9 +1289,9 @@ class FakeSlack:
         current = self._views.get(view_id)
         if current and args.get("hash") and args["hash"] != current["hash"]:
             return {"ok": False, "error": "hash_conflict"}
-        return {"ok": True, "view": self._store_view(view, view_id)}
+        return {"ok": True, "view": self._store_view(view, view_id, team)}
 
-    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _api_views_publish(self, args: dict[str, Any], team: _Team) -> dict[str, Any]:
         view, user_id = args.get("view"), args.get("user_id")
         if not isinstance(view, dict) or not user_id:
             return {"ok": False, "error": "invalid_arguments"}
@@ -873,7 +1301,7 @@ class FakeSlack:
             return {"ok": False, "error": "hash_conflict"}
         view_id = view_id or self._new_view_id()
         self._homes[user_id] = view_id
-        return {"ok": True, "view": self._store_view(view, view_id)}
+        return {"ok": True, "view": self._store_view(view, view_id, team)}
 
 
 @pytest.fixture

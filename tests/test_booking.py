@@ -172,14 +172,14 @@ def test_a_key_reused_for_another_slot_or_panel_is_an_error(db: Database) -> Non
 
 def _cancel(db: Database, interview_id: int, now=NOW) -> Interview:
     with db.unit_of_work() as uow:
-        result = cancel(uow.session, interview_id, by=None, now=now)
+        result = cancel(uow.session, "local", interview_id, now=now)
         uow.commit()
         return result
 
 
 def _move(db: Database, interview_id: int, to: Interval, rules: SearchRules | None = None) -> Interview:
     with db.unit_of_work() as uow:
-        result = reschedule(uow.session, interview_id, to, rules=rules or SearchRules(), now=NOW, by=None)
+        result = reschedule(uow.session, "local", interview_id, to, rules=rules or SearchRules(), now=NOW)
         uow.commit()
         return result
 

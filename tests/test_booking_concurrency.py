@@ -164,7 +164,7 @@ def test_exclusion_violation_from_the_database_becomes_slot_taken(db: Database, 
         book_committed(db, cand, ints, slot("10:30"))
     assert err.value.alternatives == [slot("09:00"), slot("11:00"), slot("11:30")]
     with pytest.raises(SlotTaken, match="just taken") as err, db.unit_of_work() as uow:
-        reschedule(uow.session, moved.id, slot("09:30"), rules=SearchRules(), now=NOW, by=None)
+        reschedule(uow.session, "local", moved.id, slot("09:30"), rules=SearchRules(), now=NOW)
     assert err.value.alternatives
     assert count(db, Interview) == 2
     with db.unit_of_work(write=False) as uow:

@@ -15,11 +15,23 @@ from sqlalchemy import select
 from scheduling.errors import ParseError
 from scheduling.intervals import Interval
 from storage.busy import blocks_between
-from storage.calendars import link_calendar, links_of, refresh_calendars, unlink_calendars
+from storage.calendars import (
+    CalendarsUnavailable,
+    link_calendar,
+    links_of,
+    prepare_link,
+    refresh_calendars,
+    unlink_calendars,
+)
 from storage.db import Database
+from storage.freebusy.netguard import AddressPolicy
 from storage.models import CalendarLink, Person, Role
+from storage.secrets import SecretBox, generate_key
 from tests.factories import add_person, utc
-from tests.slack_app import CAND, HR, INTV, SlackEnv
+from tests.slack_app import CAND, HR, INTV, SlackEnv, running_bot
+
+LOOPBACK = AddressPolicy.parse("127.0.0.0/8")
+BOX = SecretBox(generate_key())
 
 NOW = utc("2026-11-23 09:00")
 FEED = """BEGIN:VCALENDAR
@@ -72,7 +84,15 @@ def feed() -> Iterator[Feed]:
 def _refresh(db: Database, person: Person, *, after: timedelta = timedelta(minutes=15), timeout: float = 2,
              now=NOW) -> list[str]:
     return refresh_calendars(db, [person], Interval(now, now + timedelta(days=30)), now,
-                             refresh_after=after, timeout=timeout)
+                             refresh_after=after, timeout=timeout, box=BOX, policy=LOOPBACK)
+
+
+def _link(db: Database, person: Person, url: str) -> CalendarLink:
+    new = prepare_link(url, None, box=BOX, policy=LOOPBACK)
+    with db.unit_of_work() as uow:
+        link = link_calendar(uow.session, uow.session.get(Person, person.id), new)
+        uow.commit()
+        return link
 
 
 def _busy(db: Database, person: Person) -> list[Interval]:
@@ -82,9 +102,7 @@ def _busy(db: Database, person: Person) -> list[Interval]:
 
 def test_feed_is_cached_refreshed_after_the_interval_and_kept_on_failure(db: Database, feed: Feed) -> None:
     ivan = add_person(db, "U1", Role.interviewer)
-    with db.unit_of_work() as uow:
-        link_calendar(uow.session, uow.session.get(Person, ivan.id), feed.url)
-        uow.commit()
+    _link(db, ivan, feed.url)
     assert _refresh(db, ivan) == []
     assert _busy(db, ivan) == [Interval(utc("2026-12-02 15:00"), utc("2026-12-02 15:30"))]
     assert _refresh(db, ivan, now=NOW + timedelta(minutes=5)) == [] and feed.hits == 1  # cached
@@ -99,9 +117,7 @@ def test_feed_is_cached_refreshed_after_the_interval_and_kept_on_failure(db: Dat
 
 def test_a_slow_feed_times_out_without_blocking(db: Database, feed: Feed) -> None:
     ivan = add_person(db, "U1", Role.interviewer)
-    with db.unit_of_work() as uow:
-        link_calendar(uow.session, uow.session.get(Person, ivan.id), feed.url)
-        uow.commit()
+    _link(db, ivan, feed.url)
     feed.delay = 5
     started = time.monotonic()
     errors = _refresh(db, ivan, timeout=0.5)
@@ -111,15 +127,14 @@ def test_a_slow_feed_times_out_without_blocking(db: Database, feed: Feed) -> Non
 
 def test_links_must_be_web_urls_and_unlinking_drops_cached_time(db: Database, feed: Feed) -> None:
     ivan = add_person(db, "U1", Role.interviewer)
-    with db.unit_of_work() as uow:
-        person = uow.session.get(Person, ivan.id)
-        for bad in ("/etc/passwd", "file:///etc/hosts", "not a url"):
-            with pytest.raises(ParseError):
-                link_calendar(uow.session, person, bad)
-        link = link_calendar(uow.session, person, feed.url)
-        assert link.kind == "ics"
-        assert link_calendar(uow.session, person, "https://dav.example.com/cal/ivan/").kind == "caldav"
-        uow.commit()
+    for bad in ("/etc/passwd", "file:///etc/hosts", "not a url"):
+        with pytest.raises(ParseError):
+            prepare_link(bad, None, box=BOX, policy=LOOPBACK)
+    with pytest.raises(CalendarsUnavailable):
+        prepare_link(feed.url, None, box=None, policy=LOOPBACK)
+    assert _link(db, ivan, feed.url).kind == "ics"
+    assert _link(db, ivan, feed.url.replace("basic.ics", "dav/")).kind == "caldav"
+    assert _link(db, ivan, feed.url).id == _link(db, ivan, feed.url).id  # linking again: the same link
     _refresh(db, ivan)
     with db.unit_of_work() as uow:
         assert unlink_calendars(uow.session, uow.session.get(Person, ivan.id)) == 2
@@ -141,8 +156,15 @@ def _last_text(env: SlackEnv, count: int) -> str:
     return json.dumps(env.fake.wait_for("response_url", count=count)[-1].args, ensure_ascii=False)
 
 
-def test_interviewer_links_a_feed_in_slack_and_hr_search_respects_it(slack_env: SlackEnv, feed: Feed) -> None:
-    env = slack_env
+@pytest.fixture
+def loopback_env(db: Database) -> Iterator[SlackEnv]:
+    """The bot allowed to read calendars on 127.0.0.0/8 (an on-premise setting)."""
+    with running_bot(db, CALENDAR_ALLOWED_NETWORKS="127.0.0.0/8") as env:
+        yield env
+
+
+def test_interviewer_links_a_feed_in_slack_and_hr_search_respects_it(loopback_env: SlackEnv, feed: Feed) -> None:
+    env = loopback_env
     _seed(env)
     env.slack.command("/availability", f"calendar <{feed.url}>", user_id=INTV)
     assert "Its busy time now counts" in _last_text(env, 5)
@@ -153,13 +175,13 @@ def test_interviewer_links_a_feed_in_slack_and_hr_search_respects_it(slack_env: 
     assert ":calendar: ics http://127.0.0.1" in _last_text(env, 7)
 
 
-def test_search_answers_and_names_the_calendar_that_could_not_be_read(slack_env: SlackEnv, feed: Feed) -> None:
-    env = slack_env
+def test_search_answers_and_names_the_calendar_that_could_not_be_read(loopback_env: SlackEnv, feed: Feed) -> None:
+    env = loopback_env
     _seed(env)
     env.slack.command("/availability", f"calendar {feed.url}", user_id=INTV)
     _last_text(env, 5)
     feed.status = 503
-    env.ctx.clock = lambda: NOW + timedelta(hours=1)  # past the refresh interval
+    env.clock.set(NOW + timedelta(hours=1))  # past the refresh interval
     env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
     text = _last_text(env, 6)
     assert "Ivan Petrov's calendar could not be read" in text
@@ -169,11 +191,9 @@ def test_search_answers_and_names_the_calendar_that_could_not_be_read(slack_env:
 def test_mock_source_gives_everyone_without_a_calendar_deterministic_busy_time(db: Database, feed: Feed) -> None:
     ivan = add_person(db, "U1", Role.interviewer, tz="Europe/Berlin")
     ana = add_person(db, "U2", Role.interviewer, tz="Europe/Berlin")
-    with db.unit_of_work() as uow:
-        link_calendar(uow.session, uow.session.get(Person, ana.id), feed.url)  # Ana has a real one
-        uow.commit()
+    _link(db, ana, feed.url)  # Ana has a real one
     window = Interval(NOW, NOW + timedelta(days=14))
-    args = dict(refresh_after=timedelta(minutes=15), timeout=2, mock=True, seed=7)
+    args = dict(refresh_after=timedelta(minutes=15), timeout=2, mock=True, seed=7, box=BOX, policy=LOOPBACK)
     assert refresh_calendars(db, [ivan, ana], window, NOW, **args) == []
     with db.unit_of_work(write=False) as uow:
         kinds = {p: [ln.kind for ln in links] for p, links in links_of(uow.session, [ivan.id, ana.id]).items()}

@@ -17,11 +17,13 @@ from scheduling.intervals import Interval
 from storage.freebusy import caldav_source as caldav_module
 from storage.freebusy import fetch_busy, source_for
 from storage.freebusy.caldav_source import CalDavSource
+from storage.freebusy.netguard import AddressPolicy
 
 radicale = pytest.importorskip("radicale")
 from radicale import config as radicale_config  # noqa: E402
 
 BERLIN = ZoneInfo("Europe/Berlin")
+LOOPBACK = AddressPolicy.parse("127.0.0.0/8")  # Radicale runs locally; see test_netguard
 WINDOW = Interval(datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 4, 12, tzinfo=UTC))
 USER, PASSWORD = "ana", "secret"
 
@@ -150,7 +152,9 @@ def calendar_url(radicale_url: str) -> str:
 
 @pytest.mark.parametrize("mode", ["auto", "events"])
 def test_busy_time_is_read_back(calendar_url: str, mode: str) -> None:
-    source = CalDavSource(calendar_url, BERLIN, username=USER, password=PASSWORD, mode=mode)  # type: ignore[arg-type]
+    source = CalDavSource(
+        calendar_url, BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD, mode=mode
+    )  # type: ignore[arg-type]
     assert source.fetch(WINDOW) == EXPECTED
 
 
@@ -158,7 +162,9 @@ BEFORE_DST = Interval(datetime(2027, 3, 15, tzinfo=UTC), datetime(2027, 3, 27, t
 
 
 def test_free_busy_query_mode(calendar_url: str) -> None:
-    source = CalDavSource(calendar_url, BERLIN, username=USER, password=PASSWORD, mode="freebusy")
+    source = CalDavSource(
+        calendar_url, BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD, mode="freebusy"
+    )
     assert source.fetch(BEFORE_DST) == EXPECTED[:3]
 
 
@@ -168,12 +174,16 @@ def test_free_busy_query_mode(calendar_url: str) -> None:
 )
 def test_radicale_free_busy_across_dst(calendar_url: str) -> None:
     """Why `auto` lists events first: the server's own free-busy is an hour off after DST."""
-    source = CalDavSource(calendar_url, BERLIN, username=USER, password=PASSWORD, mode="freebusy")
+    source = CalDavSource(
+        calendar_url, BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD, mode="freebusy"
+    )
     assert source.fetch(WINDOW) == EXPECTED
 
 
 def test_factory_and_fetch_busy(calendar_url: str) -> None:
-    source = source_for("caldav", calendar_url, zone=BERLIN, username=USER, password=PASSWORD)
+    source = source_for(
+        "caldav", calendar_url, zone=BERLIN, username=USER, password=PASSWORD, policy=LOOPBACK
+    )
     assert source.kind == "caldav"
     result = fetch_busy(source, WINDOW, label="Ana")
     assert result.ok and result.busy == EXPECTED
@@ -188,10 +198,10 @@ def test_falls_back_to_free_busy_when_event_search_is_refused(
         raise caldav.lib.error.AuthorizationError("403 Forbidden")
 
     monkeypatch.setattr(caldav.Calendar, "search", refuse)
-    source = CalDavSource(calendar_url, BERLIN, username=USER, password=PASSWORD)
+    source = CalDavSource(calendar_url, BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD)
     assert source.fetch(BEFORE_DST) == EXPECTED[:3]
     only_events = CalDavSource(
-        calendar_url, BERLIN, username=USER, password=PASSWORD, mode="events"
+        calendar_url, BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD, mode="events"
     )
     result = fetch_busy(only_events, BEFORE_DST, label="Ana")
     assert (
@@ -208,7 +218,7 @@ def test_both_refused_reports_the_event_search_error(
 
     monkeypatch.setattr(caldav.Calendar, "search", refuse)
     monkeypatch.setattr(caldav.Calendar, "freebusy_request", refuse)
-    result = fetch_busy(CalDavSource(calendar_url, BERLIN), WINDOW, label="Ana")
+    result = fetch_busy(CalDavSource(calendar_url, BERLIN, policy=LOOPBACK), WINDOW, label="Ana")
     assert (
         result.error
         == "Calendar of Ana could not be read: the server answered with an error (ReportError)"
@@ -216,7 +226,9 @@ def test_both_refused_reports_the_event_search_error(
 
 
 def test_missing_calendar_is_an_error_result(radicale_url: str) -> None:
-    source = CalDavSource(f"{radicale_url}{USER}/nope/", BERLIN, username=USER, password=PASSWORD)
+    source = CalDavSource(
+        f"{radicale_url}{USER}/nope/", BERLIN, policy=LOOPBACK, username=USER, password=PASSWORD
+    )
     result = fetch_busy(source, WINDOW, label="Ana (CalDAV)")
     assert result.busy == ()
     assert result.error is not None
@@ -224,7 +236,7 @@ def test_missing_calendar_is_an_error_result(radicale_url: str) -> None:
 
 
 def test_unreachable_server_is_an_error_result() -> None:
-    source = CalDavSource("http://127.0.0.1:9/dav/ana/work/", BERLIN, timeout=1)
+    source = CalDavSource("http://127.0.0.1:9/dav/ana/work/", BERLIN, policy=LOOPBACK, timeout=1)
     result = fetch_busy(source, WINDOW, label="Bo")
     assert result.busy == ()
     assert result.error == "Calendar of Bo could not be read: the server could not be reached"

@@ -20,9 +20,11 @@ from storage.freebusy import fetch_busy, fetch_many, source_for
 from storage.freebusy import ics as ics_module
 from storage.freebusy.base import BadCalendarData, redact_url
 from storage.freebusy.ics import IcsSource, busy_from_ics, clear_cache
+from storage.freebusy.netguard import AddressPolicy
 from storage.freebusy.prefilter import SLACK, slim_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
+LOOPBACK = AddressPolicy.parse("127.0.0.0/8")  # the test servers are local; see test_netguard
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -419,13 +421,17 @@ def http_base() -> Iterator[str]:
 
 def test_http_feed_ok(http_base: str) -> None:
     result = fetch_busy(
-        source_for("ics", f"{http_base}/ok/cal.ics", zone=BERLIN), WINDOW, label="Ana"
+        source_for("ics", f"{http_base}/ok/cal.ics", zone=BERLIN, policy=LOOPBACK),
+        WINDOW,
+        label="Ana",
     )
     assert result.error is None and result.busy == EXPECTED
 
 
 def test_http_404_is_an_error_result(http_base: str) -> None:
-    result = fetch_busy(IcsSource(f"{http_base}/missing.ics", BERLIN), WINDOW, label="Ana (feed)")
+    result = fetch_busy(
+        IcsSource(f"{http_base}/missing.ics", BERLIN, policy=LOOPBACK), WINDOW, label="Ana (feed)"
+    )
     assert result.busy == ()
     assert (
         result.error
@@ -435,30 +441,39 @@ def test_http_404_is_an_error_result(http_base: str) -> None:
 
 def test_http_timeout_is_an_error_result(http_base: str) -> None:
     started = time.monotonic()
-    result = fetch_busy(IcsSource(f"{http_base}/slow", BERLIN, timeout=0.5), WINDOW, label="Bo")
+    result = fetch_busy(
+        IcsSource(f"{http_base}/slow", BERLIN, policy=LOOPBACK, timeout=0.5), WINDOW, label="Bo"
+    )
     assert time.monotonic() - started < 2
     assert result.error == "Calendar of Bo could not be read: timed out after 0.5 s"
 
 
 def test_body_over_the_size_limit_is_refused(http_base: str) -> None:
     result = fetch_busy(
-        IcsSource(f"{http_base}/huge", BERLIN, max_bytes=100_000), WINDOW, label="Cy"
+        IcsSource(f"{http_base}/huge", BERLIN, policy=LOOPBACK, max_bytes=100_000),
+        WINDOW,
+        label="Cy",
     )
     assert result.error is not None and "larger than" in result.error
 
 
 def test_unreachable_host_is_an_error_result() -> None:
     result = fetch_busy(
-        IcsSource("http://127.0.0.1:9/x.ics", BERLIN, timeout=1), WINDOW, label="Di"
+        IcsSource("http://127.0.0.1:9/x.ics", BERLIN, policy=LOOPBACK, timeout=1),
+        WINDOW,
+        label="Di",
     )
     assert result.error is not None and "could not be reached" in result.error
 
 
 def test_fetch_many_returns_within_the_deadline(http_base: str) -> None:
     jobs = [
-        ("Ana", IcsSource(f"{http_base}/ok", BERLIN)),
-        ("Bo", IcsSource(f"{http_base}/slow", BERLIN, timeout=10)),  # own timeout too generous
-        ("Cy", IcsSource(f"{http_base}/nope", BERLIN)),
+        ("Ana", IcsSource(f"{http_base}/ok", BERLIN, policy=LOOPBACK)),
+        (
+            "Bo",
+            IcsSource(f"{http_base}/slow", BERLIN, policy=LOOPBACK, timeout=10),
+        ),  # own timeout too generous
+        ("Cy", IcsSource(f"{http_base}/nope", BERLIN, policy=LOOPBACK)),
     ]
     started = time.monotonic()
     results = fetch_many(jobs, WINDOW, timeout=1.0)

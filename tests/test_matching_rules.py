@@ -44,7 +44,7 @@ def book(
     """Insert an interview directly, as booking would store it (buffers in minutes)."""
     with db.unit_of_work() as uow:
         interview = Interview(
-            uid=uuid.uuid4().hex, candidate_id=cand.id, start_at=start, end_at=start + HOUR, status=status,
+            workspace_id=cand.workspace_id, uid=uuid.uuid4().hex, candidate_id=cand.id, start_at=start, end_at=start + HOUR, status=status,
             buffer_before_min=buffers[0], buffer_after_min=buffers[1],
         )
         active = status is not InterviewStatus.cancelled

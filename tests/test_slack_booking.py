@@ -158,7 +158,7 @@ def test_cancel_and_reschedule_notify_everyone_and_move_reminders(slack_env: Sla
     choices = json.loads(_answer(env, _press(env, HR, "interview_reschedule", str(interview_id))))["blocks"]
     moves = [b["accessory"] for b in choices if b.get("accessory", {}).get("action_id", "").startswith("interview_move")]
     target = next(m for m in moves if "T16:00" in m["value"])
-    assert "Booked" in _answer(env, _press(env, HR, target["action_id"], target["value"]))
+    assert "Moved" in _answer(env, _press(env, HR, target["action_id"], target["value"]))
     moved = env.fake.wait_for("chat.postMessage", count=4)[-2:]
     assert all("moved" in c.args["text"] for c in moved)
     uploads = _wait_uploads(env, 4)
@@ -207,9 +207,9 @@ def test_interviewer_grades_after_the_interview(slack_env: SlackEnv) -> None:
 def test_candidate_picks_from_an_offer_first_pick_wins_and_it_expires(slack_env: SlackEnv) -> None:
     env = slack_env
     _seed(env)
-    env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}> 60m 2", user_id=HR)
+    env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}> 60m 2 slots", user_id=HR)
     offer_dm = env.fake.wait_for("chat.postMessage")[0].args
-    assert offer_dm["channel"] == CAND
+    assert offer_dm["channel"] == f"D{CAND}"
     picks = [b["accessory"] for b in offer_dm["blocks"] if "accessory" in b]
     assert len(picks) == 2
     texts = [_answer(env, _press(env, CAND, p["action_id"], p["value"])) for p in picks]

@@ -47,10 +47,21 @@ SECRET = "test-signing-secret"
 FAST = FixedValueRetryIntervalCalculator(fixed_internal=0.01)
 
 
-def client_for(fake: FakeSlack, token: str = "xoxb-test", *handlers: Any) -> WebClient:
-    client = WebClient(token=token, base_url=fake.base_url, timeout=5)
+def client_for(
+    fake: FakeSlack, token: str = "xoxb-test", *handlers: Any, timeout: float = 5
+) -> WebClient:
+    client = WebClient(token=token, base_url=fake.base_url, timeout=timeout)
     client.retry_handlers = list(handlers)
     return client
+
+
+def delivery(delivery_id: str) -> dict[str, Any]:
+    """Metadata as the bot puts on every DM, so it can find the DM again before a retry."""
+    return {"event_type": "interview_bot_delivery", "event_payload": {"delivery_id": delivery_id}}
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["text"] for m in messages]
 
 
 def section(text: str) -> dict[str, Any]:
@@ -142,6 +153,84 @@ def test_response_url_posts_are_recorded(fake_slack: FakeSlack) -> None:
     assert call.path == "/response/cmd%201" and call.token is None
 
 
+# --- message history ------------------------------------------------------------------------
+
+
+def test_history_is_newest_first_paged_and_has_metadata_only_when_asked(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.add_user("U1", "Ada Lovelace", "ada@example.com")
+    client = client_for(fake_slack)
+    channel = client.conversations_open(users="U1")["channel"]["id"]
+    assert client.conversations_history(channel=channel)["messages"] == []
+    ts = [client.chat_postMessage(channel="U1", text=f"m{i}", metadata=delivery(f"d{i}"))["ts"]
+          for i in range(5)]
+
+    first = client.conversations_history(channel=channel, limit=2)
+    assert texts(first["messages"]) == ["m4", "m3"] and first["has_more"]
+    assert all("metadata" not in m for m in first["messages"])
+    # slack_sdk follows next_cursor, reusing one response object for every page
+    pages = [(p["messages"], p["has_more"], "response_metadata" in p.data) for p in
+             client.conversations_history(channel=channel, limit=2, include_all_metadata=True)]
+    assert [texts(m) for m, _, _ in pages] == [["m4", "m3"], ["m2", "m1"], ["m0"]]
+    assert [(more, cursor) for _, more, cursor in pages] == [
+        (True, True), (True, True), (False, False)]
+    assert pages[0][0][0]["metadata"] == delivery("d4")
+
+    def window(**bounds: Any) -> list[str]:
+        return texts(client.conversations_history(channel=channel, **bounds)["messages"])
+
+    assert window(oldest=ts[1], latest=ts[3]) == ["m2"]
+    assert window(oldest=ts[1], latest=ts[3], inclusive=True) == ["m3", "m2", "m1"]
+    assert window(oldest=ts[3]) == ["m4"]
+    with pytest.raises(SlackApiError) as err:
+        client.conversations_history(channel=channel, cursor="not-a-cursor")
+    assert err.value.response["error"] == "invalid_cursor"
+    assert texts(fake_slack.messages("U1")) == ["m0", "m1", "m2", "m3", "m4"]
+
+
+def test_history_follows_updates_deletes_and_leaves_out_replies(fake_slack: FakeSlack) -> None:
+    fake_slack.add_user("U1", "Ada Lovelace", "ada@example.com")
+    client = client_for(fake_slack)
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    client.chat_postMessage(channel="C1", text="reply", thread_ts=parent)
+    doomed = client.chat_postMessage(channel="C1", text="doomed")["ts"]
+    client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+    client.chat_update(channel="C1", ts=parent, text="edited", metadata=delivery("d1"))
+    client.chat_delete(channel="C1", ts=doomed)
+
+    listed = client.conversations_history(channel="C1", include_all_metadata=True)["messages"]
+    assert texts(listed) == ["edited"] and listed[0]["metadata"] == delivery("d1")
+    stored = fake_slack.messages("C1")
+    assert texts(stored) == ["edited", "reply"] and stored[1]["thread_ts"] == parent
+    assert {m["channel"] for m in fake_slack.messages()} == {"C1"}
+
+    assert client.conversations_history(channel="DU1")["messages"] == []  # a known user's DM
+    for unknown in ("C404", "DU404", "U1"):
+        with pytest.raises(SlackApiError) as err:
+            client.conversations_history(channel=unknown)
+        assert err.value.response["error"] == "channel_not_found"
+
+
+def test_file_shares_leave_a_message_with_the_file(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    channel = client.conversations_open(users="U1")["channel"]["id"]
+    shared = client.files_upload_v2(channel=channel, content="BEGIN:VCALENDAR",
+                                    filename="interview-1.ics", title="Calendar invitation")
+    file_id = shared["files"][0]["id"]
+
+    (message,) = client.conversations_history(channel=channel)["messages"]
+    assert message["files"] == [{"id": file_id, "name": "interview-1.ics",
+                                 "title": "Calendar invitation", "user": message["user"]}]
+    assert fake_slack.uploads()[0]["content"] == b"BEGIN:VCALENDAR"
+
+    in_thread = client.files_upload_v2(channel=channel, content="x", filename="b.ics",
+                                       thread_ts=message["ts"])["files"][0]["id"]
+    assert len(client.conversations_history(channel=channel)["messages"]) == 1  # replies hide
+    assert fake_slack.messages(channel)[-1]["files"][0]["id"] == in_thread
+    assert fake_slack.messages(channel)[-1]["thread_ts"] == message["ts"]
+
+
 # --- faults ---------------------------------------------------------------------------------
 
 
@@ -192,7 +281,153 @@ def test_error_faults_and_fault_tokens(fake_slack: FakeSlack) -> None:
     assert err.value.response["error"] == "invalid_auth"
 
 
+def test_lost_reply_raises_yet_the_message_exists_once(fake_slack: FakeSlack) -> None:
+    fake_slack.lose_reply_next("chat.postMessage")
+    client = client_for(fake_slack)
+    with pytest.raises(ConnectionError):
+        client.chat_postMessage(channel="U1", text="hi", metadata=delivery("d1"))
+
+    listed = client.conversations_history(channel="DU1", include_all_metadata=True)["messages"]
+    assert [m["metadata"]["event_payload"]["delivery_id"] for m in listed] == ["d1"]
+    call = fake_slack.last("chat.postMessage")
+    assert (call.fault, call.ok, call.response["ts"]) == ("lost_reply", True, listed[0]["ts"])
+    assert client.chat_postMessage(channel="U1", text="next")["ok"]  # only one reply was lost
+
+
+def test_sdk_default_retry_duplicates_a_lost_reply(fake_slack: FakeSlack) -> None:
+    """Why the bot checks history first: slack_sdk's default retry on a dropped connection."""
+    fake_slack.lose_reply_next("chat.postMessage")
+    client = WebClient(token="xoxb-test", base_url=fake_slack.base_url, timeout=5)
+    assert client.chat_postMessage(channel="U1", text="hi")["ok"]
+    assert texts(fake_slack.messages("U1")) == ["hi", "hi"]
+
+
+def test_slow_reply_times_out_the_client_while_others_are_served(fake_slack: FakeSlack) -> None:
+    fake_slack.slow_reply_next("chat.postMessage", 2)
+    impatient, client = client_for(fake_slack, timeout=0.5), client_for(fake_slack)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(impatient.chat_postMessage, channel="U1", text="slow")
+        recorded = fake_slack.wait_for("chat.postMessage")[0]
+        assert client.auth_test()["ok"]
+        assert client.chat_postMessage(channel="C1", text="meanwhile")["ok"]
+        assert time.time() - recorded.time < 1  # answered while the slow reply was held back
+        with pytest.raises(TimeoutError):
+            slow.result(timeout=5)
+    assert texts(fake_slack.messages("U1")) == ["slow"]
+    assert [c.fault for c in fake_slack.calls("chat.postMessage")] == ["slow:2", None]
+
+
+@pytest.mark.parametrize("mode", ["500", "503", "429", "disconnect", "lose_reply"])
+def test_outage_fails_every_call_then_recovers(fake_slack: FakeSlack, mode: str) -> None:
+    client = client_for(fake_slack)
+    fake_slack.outage(["chat.postMessage"], 2, mode=mode)
+    ends = time.monotonic() + 2
+    for i in range(2):
+        with pytest.raises((SlackApiError, ConnectionError)) as err:
+            client.chat_postMessage(channel="C1", text=f"during {i}")
+        if mode.isdigit():
+            assert err.value.response.status_code == int(mode)  # type: ignore[union-attr]
+    if mode == "429":
+        assert err.value.response.headers["retry-after"] in ("1", ["1"])  # type: ignore[union-attr]
+    assert client.auth_test()["ok"]  # other methods are not affected
+
+    time.sleep(max(0.0, ends - time.monotonic()) + 0.05)
+    assert client.chat_postMessage(channel="C1", text="after")["ok"]
+    faults = [c.fault for c in fake_slack.calls("chat.postMessage")]
+    assert faults == [f"outage:{mode}", f"outage:{mode}", None]
+    done = ["during 0", "during 1"] if mode == "lose_reply" else []
+    assert texts(fake_slack.messages("C1")) == [*done, "after"]
+
+
+def test_outage_scope_retry_after_and_queued_faults_first(fake_slack: FakeSlack) -> None:
+    client = client_for(fake_slack)
+    fake_slack.outage("*", 5, mode="429", retry_after=3)
+    fake_slack.fail_next("auth.test", error="invalid_auth")
+    for expected in ("invalid_auth", "ratelimited"):
+        with pytest.raises(SlackApiError) as err:
+            client.auth_test()
+        assert err.value.response["error"] == expected
+    assert err.value.response.headers["retry-after"] in ("3", ["3"])
+    assert [c.fault for c in fake_slack.calls("auth.test")] == ["200:invalid_auth", "outage:429"]
+
+    webhook = WebhookClient(fake_slack.response_url(), retry_handlers=[])
+    assert webhook.send(text="spared by *").status_code == 200
+    fake_slack.outage(["response_url"], 5, mode="503")
+    assert webhook.send(text="named").status_code == 503
+    with pytest.raises(ValueError, match="unknown outage mode"):
+        fake_slack.outage("*", 1, mode="404")
+    fake_slack.reset()  # outages end with the other pending faults
+    assert client.auth_test()["ok"] and webhook.send(text="back").status_code == 200
+
+
+# --- workspaces -----------------------------------------------------------------------------
+
+
+def test_each_workspace_sees_only_its_own_users(fake_slack: FakeSlack) -> None:
+    fake_slack.add_team("T2", "xoxb-t2", enterprise_id="E1", name="Second Workspace")
+    fake_slack.add_user("U1", "Ada Lovelace", "ada@example.com")
+    fake_slack.add_user("W2", "Bob Babbage", "bob@example.com", team_id="T2")
+    home, second = client_for(fake_slack), client_for(fake_slack, "xoxb-t2")
+
+    assert second.users_info(user="W2")["user"]["team_id"] == "T2"
+    assert home.users_lookupByEmail(email="ada@example.com")["user"]["id"] == "U1"
+    for client, user, email in ((home, "W2", "bob@example.com"), (second, "U1", "ada@example.com")):
+        with pytest.raises(SlackApiError) as err:
+            client.users_info(user=user)
+        assert err.value.response["error"] == "user_not_found"
+        with pytest.raises(SlackApiError) as err:
+            client.users_lookupByEmail(email=email)
+        assert err.value.response["error"] == "users_not_found"
+    assert second.conversations_history(channel="DW2")["ok"]
+    with pytest.raises(SlackApiError):
+        home.conversations_history(channel="DW2")  # not a DM of this workspace
+
+    ours, theirs = home.auth_test(), second.auth_test()
+    assert (ours["team_id"], ours.get("enterprise_id"), ours["is_enterprise_install"]) == (
+        "T0001", None, False)
+    assert (theirs["team_id"], theirs["enterprise_id"], theirs["team"]) == (
+        "T2", "E1", "Second Workspace")
+    assert theirs["url"] == "https://second-workspace.slack.com/"
+    assert [c.team_id for c in fake_slack.calls("auth.test")] == ["T0001", "T2"]
+
+    fake_slack.add_team("E1", "xoxb-org", enterprise_id="E1", is_enterprise_install=True)
+    assert client_for(fake_slack, "xoxb-org").auth_test()["is_enterprise_install"]
+    with pytest.raises(ValueError, match="add_team"):
+        fake_slack.add_user("U9", "Nobody", team_id="T404")
+    with pytest.raises(ValueError, match="enterprise_id"):
+        fake_slack.add_team("T3", "xoxb-t3", is_enterprise_install=True)
+
+
 # --- strict validation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"event_payload": {"delivery_id": "d1"}},
+        {"event_type": 7, "event_payload": {}},
+        {"event_type": "interview_bot_delivery", "event_payload": "d1"},
+        ["interview_bot_delivery"],
+        "not json",
+    ],
+)
+def test_malformed_metadata_is_refused(fake_slack: FakeSlack, metadata: Any) -> None:
+    client = client_for(fake_slack)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="hi", metadata=metadata)
+    assert err.value.response["error"] == "invalid_metadata_format"
+    assert fake_slack.messages() == []
+    assert len(fake_slack.errors) == 1 and "metadata" in fake_slack.errors[0]
+
+
+def test_non_strict_mode_still_refuses_malformed_metadata() -> None:
+    """Slack refuses it in any case; only the report in ``errors`` is strict mode's."""
+    with FakeSlack(strict=False) as fake:
+        with pytest.raises(SlackApiError) as err:
+            client_for(fake).chat_postMessage(channel="C1", text="hi", metadata={"event_type": "x"})
+        assert err.value.response["error"] == "invalid_metadata_format"
+        assert fake.errors == []
+
 
 
 def test_strict_mode_rejects_101_block_view_and_long_text(fake_slack: FakeSlack) -> None:

@@ -208,7 +208,7 @@ def test_non_hr_is_refused_politely_and_sees_no_data(slack_env: SlackEnv) -> Non
     assert "Cara" not in _text_of(_reply(env, n + 2))
     env.slack.command("/interview", "", user_id=INTV)
     refusal = env.fake.wait_for("views.update")[-1].args["view"]
-    assert "only HR" in json.dumps(refusal)
+    assert "Only HR" in json.dumps(refusal)
     suggestion = {"type": "block_suggestion", "user": {"id": INTV}, "team": {"id": "T0001"},
                   "action_id": "candidate", "block_id": "candidate", "value": "", "api_app_id": "A0001",
                   "view": {"id": "V1", "type": "modal"}}
@@ -237,7 +237,7 @@ def test_registration_can_require_hr_approval(slack_env: SlackEnv) -> None:
     env.slack.command("/interview-register", "interviewer", user_id=INTV)
     assert "HR will review" in _text_of(_reply(env, 2))
     dm = env.fake.wait_for("chat.postMessage")[0].args
-    assert dm["channel"] == HR and "approve" in dm["text"]
+    assert dm["channel"] == f"D{HR}" and "approve" in dm["text"]
     env.slack.command("/interview-admin", f"approve <@{INTV}>", user_id=HR)
     assert "Approved Ivan Petrov" in _text_of(_reply(env, 3))
     with env.db.unit_of_work(write=False) as uow:

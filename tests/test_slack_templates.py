@@ -69,7 +69,7 @@ def test_template_defined_in_slack_drives_the_modal_search(slack_env: SlackEnv) 
     env.slack.action(block_actions_payload(user_id=HR, action_id="book_slot", value=books[0]["value"],
                                            view={**result, "id": "VT1"}))
     booked = env.fake.wait_for("views.update", count=before + 1)[-1].args["view"]
-    assert "Booked Wed 2 Dec 2026, 15:00–16:00 WET" in json.dumps(booked, ensure_ascii=False)
+    assert "Booked:* Wed 2 Dec 2026, 15:00–16:00 WET" in json.dumps(booked, ensure_ascii=False)
     before += 1
     env.slack.view_submission(user_id=HR, callback_id="find_slots_modal", values=values, view_id="VT2")
     again = env.fake.wait_for("views.update", count=before + 1)[-1].args["view"]

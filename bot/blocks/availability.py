@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import bullet_chunks, context, plain, section, to_dicts
+from bot.blocks.common import MESSAGE_BLOCKS, bullet_chunks, context, esc, plain, section, to_dicts
 from bot.timefmt import span
 from scheduling.intervals import Interval
 
@@ -59,19 +59,28 @@ def modal(today: date, zone_label: str, metadata: dict) -> dict:
     return view.to_dict()
 
 
-def added(windows: Sequence[Interval], zone: tzinfo) -> list[dict]:
+def _whose(name: str, own: bool) -> str:
+    return "Your" if own else f"{esc(name)}'s"
+
+
+def added(windows: Sequence[Interval], zone: tzinfo, *, name: str = "", own: bool = True) -> list[dict]:
     lines = [f"• {span(w, zone)}" for w in windows]
-    chunks = bullet_chunks([f":white_check_mark: Your availability now includes {len(windows)} window(s):", *lines])
-    return to_dicts(section(chunk) for chunk in chunks[:40])
+    title = f":white_check_mark: {_whose(name, own)} availability now includes {len(windows)} window(s):"
+    chunks = bullet_chunks([title, *lines])
+    blocks = [section(chunk) for chunk in chunks[:MESSAGE_BLOCKS - 1]]
+    if len(chunks) > MESSAGE_BLOCKS - 1:
+        blocks.append(context("List shortened; see `/availability list`."))
+    return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
-def listing(rows: Sequence[tuple[int, Interval]], zone: tzinfo) -> list[dict]:
+def listing(rows: Sequence[tuple[int, Interval]], zone: tzinfo, *, name: str = "", own: bool = True) -> list[dict]:
     if not rows:
-        return to_dicts([section("You have no upcoming availability. " + HELP)])
+        lead = "You have" if own else f"{esc(name)} has"
+        return to_dicts([section(f"{lead} no upcoming availability. " + HELP)], MESSAGE_BLOCKS)
     lines = [f"`#{wid}` {span(iv, zone)}" for wid, iv in rows]
-    chunks = bullet_chunks([f"*Your upcoming availability* ({len(rows)} window(s)):", *lines])
+    chunks = bullet_chunks([f"*{_whose(name, own)} upcoming availability* ({len(rows)} window(s)):", *lines])
     blocks = [section(chunk) for chunk in chunks[:45]]
     if len(chunks) > 45:
         blocks.append(context("List shortened; remove old windows or use `/availability clear`."))
     blocks.append(context("Remove one with `/availability remove <id>`."))
-    return to_dicts(blocks)
+    return to_dicts(blocks, MESSAGE_BLOCKS)

@@ -1,4 +1,10 @@
-"""Shared pieces and Slack's size limits."""
+"""Shared pieces, escaping, and Slack's size limits per surface.
+
+Anything a person typed or Slack's profile holds (names, template names, calendar labels,
+echoed input, error messages that quote them) goes through `esc` before it is put into
+mrkdwn, so `<!channel>` or `<http://…|text>` in a display name stays text. Plain-text fields
+(headers, buttons, options, titles) are not parsed by Slack and stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,17 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-MAX_BLOCKS = 100
+MESSAGE_BLOCKS = 50  # chat.postMessage, response_url, ephemeral
+VIEW_BLOCKS = 100  # modals and the Home tab
 MAX_TEXT = 3000
 MAX_HEADER = 150
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
-MAX_TITLE = 24
+
+
+def esc(text: str) -> str:
+    """Escape text for mrkdwn: Slack's three control characters, nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -50,10 +61,10 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def to_dicts(blocks: Iterable[Block]) -> list[dict]:
+def to_dicts(blocks: Iterable[Block], limit: int = VIEW_BLOCKS) -> list[dict]:
     out = [b.to_dict() for b in blocks]
-    if len(out) > MAX_BLOCKS:
-        raise ValueError(f"{len(out)} blocks exceed Slack's limit of {MAX_BLOCKS}")
+    if len(out) > limit:
+        raise ValueError(f"{len(out)} blocks exceed Slack's limit of {limit}")
     return out
 
 
@@ -73,12 +84,13 @@ def bullet_chunks(lines: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def error_blocks(message: str, example: str | None = None) -> list[dict]:
-    text = f":warning: {message}"
+def error_text(message: str, example: str | None = None) -> str:
+    text = f":warning: {esc(message)}"
     if example:
-        text += f"\nFor example: `{example}`"
-    return to_dicts([section(text)])
+        text += f"\nFor example: `{esc(example)}`"
+    return text
 
 
 def text_blocks(text: str) -> list[dict]:
+    """One section of mrkdwn the caller has already escaped."""
     return to_dicts([section(text)])

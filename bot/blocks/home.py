@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 
-from bot.blocks.common import bullet_chunks, context, divider, header, section
+from bot.blocks.common import bullet_chunks, context, divider, esc, header, section
 from bot.timefmt import span
-from scheduling.intervals import Interval
+from bot.usecases.booking import InterviewRow
+from bot.usecases.home import HomeView
 
 MAX_ROWS = 20
 
@@ -23,29 +24,21 @@ def _list(title: str, lines: Sequence[str], empty: str) -> list:
     return [section(chunk) for chunk in bullet_chunks([f"*{title}*", *shown])[:10]]
 
 
-def interview_line(interval: Interval, zone: tzinfo, others: str) -> str:
-    return f"• {span(interval, zone)} — {others}"
+def _rows(rows: Sequence[InterviewRow], zone: ZoneInfo) -> list[str]:
+    return [f"• {span(row.when, zone)} — {esc(row.others)}" for row in rows]
 
 
-def home_view(
-    *,
-    name: str,
-    zone: tzinfo,
-    roles: set[str],
-    windows: Sequence[Interval],
-    interviews: Sequence[str],
-    today: Sequence[str] | None,
-) -> dict:
-    zone_key = getattr(zone, "key", str(zone))
+def home_view(home: HomeView) -> dict:
+    zone = ZoneInfo(home.tz)
     blocks = [
-        header(f"Interview scheduling — {name}"),
-        context(f"Times in your Slack time zone, {zone_key}. Roles: {', '.join(sorted(roles)) or 'none yet'}."),
+        header(f"Interview scheduling — {home.name}"),
+        context(f"Times in your Slack time zone, {zone.key}. Roles: {', '.join(home.roles) or 'none yet'}."),
     ]
-    if not roles:
+    if not home.roles:
         blocks.append(section("Register with `/interview-register candidate` or `/interview-register interviewer`."))
-    blocks += [divider(), *_list("My upcoming interviews", interviews, "Nothing booked.")]
-    blocks += [divider(), *_list("My availability", [f"• {span(w, zone)}" for w in windows],
+    blocks += [divider(), *_list("My upcoming interviews", _rows(home.mine, zone), "Nothing booked.")]
+    blocks += [divider(), *_list("My availability", [f"• {span(w, zone)}" for w in home.windows],
                                  "None. Add some with `/availability`.")]
-    if today is not None:
-        blocks += [divider(), *_list("Today's interviews (everyone)", today, "None today.")]
+    if home.today is not None:
+        blocks += [divider(), *_list("Today's interviews (everyone)", _rows(home.today, zone), "None today.")]
     return View(type="home", blocks=blocks).to_dict()

@@ -1,4 +1,4 @@
-"""Messages about booked interviews: confirmations, HR controls, listings, grade prompts."""
+"""Messages about booked interviews: confirmations, HR controls, listings, grade prompts, offers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 
-from bot.blocks.common import bullet_chunks, context, plain, section, to_dicts
+from bot.blocks.common import MESSAGE_BLOCKS, bullet_chunks, context, esc, plain, section, to_dicts
 from bot.timefmt import span
 from scheduling.intervals import Interval
 
@@ -26,60 +26,60 @@ def hr_controls(interview_id: int) -> ActionsBlock:
 
 
 def booked_for_hr(interview_id: int, when: Interval, zone: tzinfo, who: str, *, replayed: bool = False,
-                  undelivered: Sequence[str] = ()) -> list[dict]:
-    title = "Already booked" if replayed else "Booked"
-    blocks = [section(f":white_check_mark: *{title}:* {span(when, zone)}\n{who}"), hr_controls(interview_id)]
-    if undelivered:
-        blocks.append(context(":warning: Could not notify: " + ", ".join(undelivered)))
-    return to_dicts(blocks)
+                  moved: bool = False, unreachable: Sequence[str] = ()) -> list[dict]:
+    title = "Already booked" if replayed else "Moved" if moved else "Booked"
+    blocks = [section(f":white_check_mark: *{title}:* {span(when, zone)}\n{esc(who)}"), hr_controls(interview_id)]
+    if unreachable:
+        blocks.append(context(":warning: Could not notify: " + esc(", ".join(unreachable))))
+    return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
 def participant_notice(kind: str, when: Interval, zone: tzinfo, others: str, by: str) -> tuple[str, list[dict]]:
     verb = {"booked": "booked", "moved": "moved", "cancelled": "cancelled"}[kind]
     icon = {"booked": ":calendar:", "moved": ":arrows_counterclockwise:", "cancelled": ":x:"}[kind]
-    text = f"{icon} Interview {verb}: {span(when, zone)} with {others} (by {by})."
+    text = f"{icon} Interview {verb}: {span(when, zone)} with {esc(others)} (by {esc(by)})."
     tail = "The invitation is attached." if kind != "cancelled" else "The calendar event is withdrawn."
-    return text, to_dicts([section(text), context(tail)])
+    return text, to_dicts([section(text), context(tail)], MESSAGE_BLOCKS)
 
 
 def listing(title: str, rows: Sequence[tuple[int, Interval, str]], zone: tzinfo, *, controls: bool) -> list[dict]:
     if not rows:
-        return to_dicts([section(f"*{title}*\n_Nothing upcoming._")])
+        return to_dicts([section(f"*{title}*\n_Nothing upcoming._")], MESSAGE_BLOCKS)
     if not controls:
-        lines = [f"• {span(iv, zone)} — {who}" for _, iv, who in rows]
-        return to_dicts(section(c) for c in bullet_chunks([f"*{title}*", *lines])[:45])
+        lines = [f"• {span(iv, zone)} — {esc(who)}" for _, iv, who in rows]
+        return to_dicts((section(c) for c in bullet_chunks([f"*{title}*", *lines])[:45]), MESSAGE_BLOCKS)
     blocks = [section(f"*{title}* ({len(rows)})")]
     for interview_id, iv, who in rows[:24]:  # two blocks per row, within 50 per message
-        blocks += [section(f"`#{interview_id}` {span(iv, zone)} — {who}"), hr_controls(interview_id)]
+        blocks += [section(f"`#{interview_id}` {span(iv, zone)} — {esc(who)}"), hr_controls(interview_id)]
     if len(rows) > 24:
         blocks.append(context(f"… and {len(rows) - 24} more."))
-    return to_dicts(blocks)
+    return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
 def grade_prompt(interview_id: int, when: Interval, zone: tzinfo, candidate: str) -> list[dict]:
     buttons = [ButtonElement(action_id=f"{GRADE_ACTION}_{g}", text=plain(str(g)),
                              value=json.dumps({"i": interview_id, "g": g})) for g in range(6)]
     return to_dicts([
-        section(f":memo: How did *{candidate}* do? ({span(when, zone)})\nGrade 0 (poor) to 5 (excellent)."),
+        section(f":memo: How did *{esc(candidate)}* do? ({span(when, zone)})\nGrade 0 (poor) to 5 (excellent)."),
         ActionsBlock(block_id=f"grade-{interview_id}", elements=buttons),
-    ])
+    ], MESSAGE_BLOCKS)
 
 
 def offer_message(offer_id: int, slots: Sequence[Interval], zone: tzinfo, who: str, expires: str) -> list[dict]:
-    blocks = [section(f":wave: You are invited to an interview with {who}. Pick the time that suits you "
+    blocks = [section(f":wave: You are invited to an interview with {esc(who)}. Pick the time that suits you "
                       f"(first come, first served; the offer expires {expires}):")]
     blocks += [section(span(s, zone), accessory=ButtonElement(
         action_id=f"{OFFER_PICK_ACTION}_{i}", text=plain("Pick"), style="primary",
         value=json.dumps({"o": offer_id, "i": i}))) for i, s in enumerate(slots)]
-    return to_dicts(blocks)
+    return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
 def move_choices(interview_id: int, slots: Sequence[Interval], zone: tzinfo) -> list[dict]:
     """Where a booked interview can move to: the nearest free slots for everyone in it."""
     if not slots:
-        return to_dicts([section(":no_entry: No other common slot for everyone in this interview.")])
+        return to_dicts([section(":no_entry: No other common slot for everyone in this interview.")], MESSAGE_BLOCKS)
     blocks = [section(f"*Move interview #{interview_id} to:*")]
     blocks += [section(span(s, zone), accessory=ButtonElement(
         action_id=f"{MOVE_ACTION}_{n}", text=plain("Move here"),
         value=json.dumps({"i": interview_id, "s": s.iso()["start"]}))) for n, s in enumerate(slots[:20])]
-    return to_dicts(blocks)
+    return to_dicts(blocks, MESSAGE_BLOCKS)

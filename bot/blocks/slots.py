@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -20,11 +19,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import MAX_OPTION_TEXT, clip, context, header, plain, section, to_dicts
+from bot.blocks.common import MAX_OPTION_TEXT, clip, context, esc, header, plain, section, to_dicts
 from bot.timefmt import clock, day_heading
+from bot.usecases.search import SearchQuery, SlotsFound
 from scheduling.intervals import Interval, iso_z
 from scheduling.slots import group_by_day
-from storage.matching import SearchOutcome
 
 SEARCH_CALLBACK = "find_slots_modal"
 CANDIDATE, INTERVIEWERS, TEMPLATE, DURATION, FROM, TO = (
@@ -33,29 +32,6 @@ CANDIDATE, INTERVIEWERS, TEMPLATE, DURATION, FROM, TO = (
 BOOK_ACTION, PAGE_ACTION = "book_slot", "slots_page"
 PAGE_SIZE = 25
 DURATIONS = (30, 45, 60, 75, 90, 120)
-
-
-@dataclass
-class SearchParams:
-    """A search as carried in private_metadata and buttons (ids, not names)."""
-
-    candidate: int
-    interviewers: list[int]
-    duration: int
-    start: str | None = None
-    end: str | None = None
-    template: int | None = None
-    nonce: str = ""
-    page: int = 0
-    extra: dict = field(default_factory=dict)
-
-    def dumps(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, text: str) -> SearchParams:
-        return cls(**json.loads(text))
 
 
 def _option(value: str, text: str) -> Option:
@@ -97,83 +73,83 @@ def search_modal(
     ).to_dict()
 
 
-def loading_modal(title: str = "Interview slots", text: str = ":hourglass: Working on it…") -> dict:
-    return View(type="modal", title=plain(title), close=plain("Close"), blocks=[section(text)]).to_dict()
-
-
 def message_modal(text: str, title: str = "Interview slots") -> dict:
+    """A modal showing one mrkdwn text the caller has escaped (a loading or error screen)."""
     return View(type="modal", title=plain(title), close=plain("Close"), blocks=[section(text)]).to_dict()
 
 
-def book_value(params: SearchParams, slot: Interval) -> str:
+def book_value(query: SearchQuery, slot: Interval) -> str:
     """Everything the Book action needs; the nonce + start make the idempotency key."""
-    data = {"p": json.loads(params.dumps()), "s": iso_z(slot.start)}
+    data = {"p": json.loads(query.dumps()), "s": iso_z(slot.start)}
     data["p"].pop("page", None)
     return json.dumps(data, separators=(",", ":"))
 
 
 def _slot_section(slot: Interval, viewer: tzinfo, cand_zone: tzinfo, cand_name: str,
-                  params: SearchParams, bookable: bool):
+                  query: SearchQuery, bookable: bool):
     text = f"*{slot.start.astimezone(viewer):%H:%M}–{clock(slot.end, viewer)}*"
     if cand_zone != viewer:
-        text += f"   ·   {cand_name}: {clock(slot.start, cand_zone)}"
+        text += f"   ·   {esc(cand_name)}: {clock(slot.start, cand_zone)}"
     accessory = ButtonElement(
-        action_id=BOOK_ACTION, text=plain("Book"), style="primary", value=book_value(params, slot)
+        action_id=BOOK_ACTION, text=plain("Book"), style="primary", value=book_value(query, slot)
     ) if bookable else None
     return section(text, accessory=accessory) if accessory else section(text)
 
 
-def slot_blocks(outcome: SearchOutcome, viewer: tzinfo, params: SearchParams, *, bookable: bool = True) -> list[dict]:
-    """The page `params.page` of the result, grouped by the viewer's local day."""
-    cand = outcome.candidate
+def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), bookable: bool = True) -> list[dict]:
+    """The page `found.query.page` of a result, grouped by the viewer's local day, within
+    `limit` blocks (50 in a message, 100 in a modal); `lead` are escaped lines shown first."""
+    viewer = ZoneInfo(found.viewer_tz)
+    cand = found.candidate
     cand_zone = ZoneInfo(cand.tz)
-    names = ", ".join(p.name for p in outcome.interviewers)
-    total = len(outcome.slots)
-    blocks = [
-        header(f"{params.duration} min with {cand.name}"),
-        context(f"Interviewers: {names}. Times in your zone ({getattr(viewer, 'key', viewer)}); "
-                f"{cand.name}'s local time beside."),
+    query = found.query
+    names = ", ".join(p.name for p in found.interviewers)
+    blocks = [section(line) for line in lead]
+    blocks += [
+        header(f"{query.duration} min with {cand.name}"),
+        context(f"Interviewers: {esc(names)}. Times in your zone ({viewer.key}); "
+                f"{esc(cand.name)}'s local time beside."),
     ]
-    blocks += [section(f":information_source: {note}") for note in outcome.notes[:5]]
-    blocks += [section(f":warning: {err}") for err in outcome.calendar_errors[:5]]
-    if not total:
-        return to_dicts(blocks + _no_slots(outcome, viewer, cand_zone, params, bookable))
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-    page = min(max(params.page, 0), pages - 1)
-    chunk = outcome.slots[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    blocks.append(context(f"{total} slot(s) · page {page + 1} of {pages}"))
-    for day, day_slots in group_by_day(chunk, viewer):  # type: ignore[arg-type]
-        blocks.append(section(f"*{day_heading(day)}*"))
-        blocks += [_slot_section(s, viewer, cand_zone, cand.name, params, bookable) for s in day_slots]
+    blocks += [section(f":information_source: {esc(note)}") for note in found.notes[:5]]
+    blocks += [section(f":warning: {esc(err)}") for err in found.calendar_errors[:5]]
+    if not found.slots:
+        return to_dicts(blocks + _no_slots(found, viewer, cand_zone, bookable), limit)
+    page_size = min(PAGE_SIZE, (limit - len(blocks) - 3) // 2)
+    pages = (len(found.slots) + page_size - 1) // page_size
+    page = min(max(query.page, 0), pages - 1)
+    blocks.append(context(f"{len(found.slots)} slot(s) · page {page + 1} of {pages}"))
     nav = []
     if page > 0:
         nav.append(ButtonElement(action_id=f"{PAGE_ACTION}_prev", text=plain("◀ Earlier"),
-                                 value=_page_value(params, page - 1)))
+                                 value=_page_value(query, page - 1)))
     if page + 1 < pages:
         nav.append(ButtonElement(action_id=f"{PAGE_ACTION}_next", text=plain("Later ▶"),
-                                 value=_page_value(params, page + 1)))
+                                 value=_page_value(query, page + 1)))
+    room = limit - len(blocks) - (1 if nav else 0)
+    for day, day_slots in group_by_day(found.slots[page * page_size:(page + 1) * page_size], viewer):
+        if room < 2:
+            break
+        blocks.append(section(f"*{day_heading(day)}*"))
+        shown = day_slots[:room - 1]
+        blocks += [_slot_section(s, viewer, cand_zone, cand.name, query, bookable) for s in shown]
+        room -= 1 + len(shown)
     if nav:
         blocks.append(ActionsBlock(block_id="paging", elements=nav))
-    return to_dicts(blocks)
+    return to_dicts(blocks, limit)
 
 
-def _page_value(params: SearchParams, page: int) -> str:
-    data = json.loads(params.dumps())
+def _page_value(query: SearchQuery, page: int) -> str:
+    data = json.loads(query.dumps())
     data["page"] = page
     return json.dumps(data, separators=(",", ":"))
 
 
-def _no_slots(outcome: SearchOutcome, viewer: tzinfo, cand_zone: tzinfo, params: SearchParams,
-              bookable: bool) -> list:
+def _no_slots(found: SlotsFound, viewer: tzinfo, cand_zone: tzinfo, bookable: bool) -> list:
     blocks = [section(":no_entry: *No common slot.*")]
-    diagnosis = outcome.diagnosis
-    if diagnosis is None:
-        return blocks
-    if diagnosis.reasons:
-        blocks.append(section("\n".join(f"• {r}" for r in diagnosis.reasons[:10])))
-    if diagnosis.alternatives:
+    if found.reasons:
+        blocks.append(section("\n".join(f"• {esc(r)}" for r in found.reasons[:10])))
+    if found.alternatives:
         blocks.append(section("*Nearest alternatives:*"))
-        blocks += [_slot_section(s, viewer, cand_zone, outcome.candidate.name, params, bookable)
-                   for s in diagnosis.alternatives[:5]]
+        blocks += [_slot_section(s, viewer, cand_zone, found.candidate.name, found.query, bookable)
+                   for s in found.alternatives[:5]]
     return blocks
-

@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import shlex
 
-from slack_sdk import WebClient
-
-from bot.blocks.common import bullet_chunks, section, text_blocks, to_dicts
-from bot.context import BotContext
-from bot.directory import ensure_person
-from bot.listeners.after_ack import Reply
+from bot.listeners.requests import SlackRequest
 from bot.mentions import MENTION, mentioned_users, parse_duration
+from bot.render import Help
+from bot.usecases import templates
+from bot.usecases.context import Context, answer
 from scheduling.errors import ParseError
-from storage import people as people_store
-from storage.models import InterviewTemplate, Role
-from storage.templates import (
-    TemplateRules,
-    create_template,
-    list_templates,
-    panel_of,
-    remove_template,
-)
+from storage.templates import TemplateRules
 
 EXAMPLE = '/interview template add "Onsite loop" 90m @ana @ben step=30 notice=24h day=2 week=6'
 MINUTE_OPTIONS = {"step": "step_min", "notice": "notice_min", "before": "buffer_before_min",
@@ -60,44 +50,17 @@ def parse_add(text: str) -> tuple[str, int, list[str], TemplateRules]:
     return name, duration, panel, TemplateRules(**options)  # type: ignore[arg-type]
 
 
-def describe(template: InterviewTemplate, names: list[str]) -> str:
-    rules = [f"{template.duration_min} min on a {template.step_min}-min grid",
-             f"{template.min_notice_min // 60} h notice"]
-    if template.buffer_before_min or template.buffer_after_min:
-        rules.append(f"buffers {template.buffer_before_min}/{template.buffer_after_min} min")
-    if template.cap_per_day or template.cap_per_week:
-        rules.append(f"caps {template.cap_per_day or '–'}/day, {template.cap_per_week or '–'}/week")
-    if template.programme_rules:
-        rules.append(f"programme rules (max {template.programme_max_interviews})")
-    return f"`#{template.id}` *{template.name}* — {', '.join(rules)}; panel: {', '.join(names)}"
-
-
-def template_command(ctx: BotContext, client: WebClient, command: dict, reply: Reply) -> None:
-    team = command["team_id"]
-    rest = command.get("text", "").split(None, 2)[1:]
-    action = rest[0].lower() if rest else "help"
-    args = rest[1] if len(rest) > 1 else ""
-    with ctx.db.unit_of_work() as uow:
-        actor = ensure_person(ctx, uow.session, client, team, command["user_id"])
-        people_store.require_role(actor, Role.hr, "manage interview templates")
-        if action == "add":
-            name, duration, mentions, rules = parse_add(args)
-            panel = [ensure_person(ctx, uow.session, client, team, u) for u in mentions]
-            template = create_template(uow.session, team, name, duration, [p.id for p in panel], rules)
-            text = ":white_check_mark: Template saved: " + describe(template, [p.name for p in panel])
-        elif action == "list":
-            found = list_templates(uow.session, team)
-            lines = [describe(t, [p.name for p in panel_of(uow.session, t)]) for t in found]
-            chunks = bullet_chunks([f"*Interview templates* ({len(found)})", *(lines or ["_None yet._"])])
-            uow.commit()
-            reply("Interview templates", to_dicts(section(c) for c in chunks[:45]))
-            return
-        elif action == "remove":
-            if not args.strip():
-                raise ParseError("Name the template to remove.", example='/interview template remove "Onsite loop"')
-            removed = remove_template(uow.session, team, args.strip().strip('#"'))
-            text = f":wastebasket: Removed template {removed}."
-        else:
-            text = __doc__.split("\n\n")[1]
-        uow.commit()
-    reply(text, text_blocks(text))
+def run_template(ctx: Context, req: SlackRequest, text: str) -> None:
+    action, _, args = text.strip().partition(" ")
+    action = action.lower()
+    if action == "add":
+        name, duration, panel, rules = parse_add(args)
+        templates.add_template(ctx, templates.AddTemplate(req.workspace, req.user, name, duration, tuple(panel), rules))
+    elif action == "list":
+        templates.list_templates(ctx, req.workspace, req.user)
+    elif action == "remove":
+        if not args.strip():
+            raise ParseError("Name the template to remove.", example='/interview template remove "Onsite loop"')
+        templates.remove_template(ctx, req.workspace, req.user, args.strip().strip('#"'))
+    else:
+        answer(ctx, req.workspace, Help(__doc__.split("\n\n")[1]))

@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from scheduling.intervals import Interval, clip
+
+if TYPE_CHECKING:
+    from storage.freebusy.netguard import AddressPolicy
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +157,16 @@ def source_for(
     password: str | None = None,
     seed: int = 0,
     person_key: str = "",
+    policy: AddressPolicy | None = None,
 ) -> FreeBusySource:
-    """Build the source a person's calendar settings describe (`url` is ignored for mock)."""
+    """Build the source a person's calendar settings describe (`url` is ignored for mock).
+
+    `policy` says which addresses network sources may connect to; None means public only.
+    """
     # Imported here so that importing the interface never pulls in caldav/Faker.
+    from storage.freebusy.netguard import STRICT
+
+    policy = STRICT if policy is None else policy
     if kind == "mock":
         from storage.freebusy.mock import MockSource
 
@@ -164,11 +174,16 @@ def source_for(
     if kind == "ics":
         from storage.freebusy.ics import IcsSource
 
-        return IcsSource(url=url, zone=zone, timeout=timeout)
+        return IcsSource(url=url, zone=zone, timeout=timeout, policy=policy)
     if kind == "caldav":
         from storage.freebusy.caldav_source import CalDavSource
 
         return CalDavSource(
-            url=url, zone=zone, timeout=timeout, username=username, password=password
+            url=url,
+            zone=zone,
+            timeout=timeout,
+            username=username,
+            password=password,
+            policy=policy,
         )
     raise ValueError(f"Unknown calendar kind {kind!r}; expected one of {', '.join(KINDS)}.")

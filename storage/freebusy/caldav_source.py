@@ -10,24 +10,39 @@ and a cancelled instance stays busy (see tests/test_freebusy_caldav.py). Servers
 all-day and floating events in their own zone. So the free-busy REPORT is used only when the
 event search is refused (e.g. a calendar shared as read-free-busy only), or on request
 (`mode="freebusy"`).
+
+Every connection the client opens (first request, redirect hops, OCSP/CRL checks) asks our
+resolver for its address at connect time, so it goes only where the `AddressPolicy` permits.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import caldav
+import niquests
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
 from icalendar import Calendar
+from niquests.adapters import BaseAdapter
+from niquests.packages.urllib3.contrib.resolver import BaseResolver, ProtocolResolver
 
 from scheduling.intervals import Interval, clip
 from storage.freebusy.base import FreeBusyError, SourceTimeout, SourceUnavailable
 from storage.freebusy.ics import busy_from_calendars, busy_from_vfreebusy, parse_calendars
+from storage.freebusy.netguard import (
+    STRICT,
+    AddressPolicy,
+    Resolver,
+    check_scheme,
+    resolve_checked,
+    system_resolve,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +63,8 @@ class CalDavSource:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     mode: Mode = "auto"
+    policy: AddressPolicy = STRICT
+    resolve: Resolver = field(default=system_resolve, repr=False, compare=False)
     kind: str = field(default="caldav", init=False)
 
     def fetch(self, window: Interval) -> tuple[Interval, ...]:
@@ -59,6 +76,10 @@ class CalDavSource:
                 timeout=self.timeout,  # type: ignore[arg-type]  # passed through to niquests
                 enable_rfc6764=False,  # a full calendar URL needs no DNS discovery
             ) as client:
+                # DAVClient makes its own session (no network yet); every request goes
+                # through `client.session`, so swapping it guards them all.
+                client.session.close()
+                client.session = _GuardedSession(self.policy, self.resolve)
                 calendar = client.calendar(url=self.url)
                 if self.mode == "freebusy":
                     return _freebusy(calendar, window)
@@ -80,6 +101,65 @@ class CalDavSource:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a user-facing reason below
             raise _translate(exc, self.timeout) from exc
+
+
+class _GuardedResolver(BaseResolver):
+    """niquests asks this for a host's addresses at every connect; it answers only with
+    addresses the policy permits, or raises `BlockedAddress`."""
+
+    protocol = ProtocolResolver.CUSTOM
+    implementation = "netguard"
+
+    def __init__(self, policy: AddressPolicy, resolve: Resolver) -> None:
+        super().__init__(None, None)
+        self._policy, self._resolve = policy, resolve
+
+    def getaddrinfo(  # type: ignore[override]
+        self,
+        host: bytes | str | None,
+        port: str | int | None,
+        family: socket.AddressFamily,
+        type: socket.SocketKind,
+        proto: int = 0,
+        flags: int = 0,
+        *,
+        quic_upgrade_via_dns_rr: bool = False,
+    ) -> list[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]]:
+        if host is None:
+            raise socket.gaierror(socket.EAI_NONAME, "no host")
+        name = host.decode("ascii") if isinstance(host, bytes) else host
+        addresses = resolve_checked(name, int(port or 0), self._policy, self._resolve)
+        return [
+            (found, type, proto, "", sockaddr)
+            for found, sockaddr in addresses
+            if family in (socket.AF_UNSPEC, found)
+        ]
+
+    def close(self) -> None:
+        """Nothing to release: lookups go through `resolve` each time."""
+
+    def is_available(self) -> bool:
+        return True
+
+    def recycle(self) -> BaseResolver:
+        return self
+
+
+class _GuardedSession(niquests.Session):
+    """A niquests session whose every connection is resolved by `_GuardedResolver`.
+
+    HTTP/3 is off (Alt-Svc would name other endpoints), the environment is ignored (a proxy
+    from HTTP_PROXY would connect on our behalf, unchecked), and only the http(s) adapters
+    are used: niquests also mounts `http+unix://`, a redirect there would reach local sockets.
+    """
+
+    def __init__(self, policy: AddressPolicy, resolve: Resolver) -> None:
+        super().__init__(resolver=_GuardedResolver(policy, resolve), disable_http3=True)
+        self.trust_env = False
+
+    def get_adapter(self, url: str) -> BaseAdapter:
+        check_scheme(url)
+        return super().get_adapter(url)
 
 
 def _freebusy(calendar: caldav.Calendar, window: Interval) -> tuple[Interval, ...]:

@@ -32,6 +32,13 @@ from storage.freebusy.base import (
     SourceTimeout,
     SourceUnavailable,
 )
+from storage.freebusy.netguard import (
+    STRICT,
+    AddressPolicy,
+    Resolver,
+    guarded_opener,
+    system_resolve,
+)
 from storage.freebusy.prefilter import SLACK, slim_ics
 
 MAX_BYTES = 20_000_000
@@ -42,29 +49,45 @@ _USER_AGENT = "interview-bot-freebusy/1.0"
 
 @dataclass(frozen=True)
 class IcsSource:
-    """An iCalendar feed: `http(s)://`, `webcal://`, `file://` or a local path."""
+    """An iCalendar feed: `http(s)://`, `webcal://`, `file://` or a local path.
+
+    HTTP connects only to addresses `policy` permits (see netguard); files are for the CLI and
+    tests, the Slack path links http(s) and webcal URLs only.
+    """
 
     url: str
     zone: ZoneInfo
     timeout: float = 5.0
     max_bytes: int = MAX_BYTES
+    policy: AddressPolicy = STRICT
+    resolve: Resolver = field(default=system_resolve, repr=False, compare=False)
     kind: str = field(default="ics", init=False)
 
     def fetch(self, window: Interval) -> tuple[Interval, ...]:
-        return busy_from_ics(read_feed(self.url, self.timeout, self.max_bytes), window, self.zone)
+        body = read_feed(
+            self.url, self.timeout, self.max_bytes, policy=self.policy, resolve=self.resolve
+        )
+        return busy_from_ics(body, window, self.zone)
 
 
 # --- fetching -------------------------------------------------------------------------------
 
 
-def read_feed(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> bytes:
+def read_feed(
+    url: str,
+    timeout: float,
+    max_bytes: int = MAX_BYTES,
+    *,
+    policy: AddressPolicy = STRICT,
+    resolve: Resolver = system_resolve,
+) -> bytes:
     """The raw feed body; raises a `FreeBusyError` with a user-facing reason on failure."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "webcal":  # the calendar-app spelling of https
         url, scheme = "https" + url[len(parts.scheme) :], "https"
     if scheme in ("http", "https"):
-        return _read_http(url, timeout, max_bytes)
+        return _read_http(url, timeout, max_bytes, guarded_opener(policy, resolve))
     if scheme == "file":
         return _read_file(Path(unquote(parts.path)), max_bytes)
     if scheme == "" or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):  # path, or C:\ on Windows
@@ -85,14 +108,16 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     return body
 
 
-def _read_http(url: str, timeout: float, max_bytes: int) -> bytes:
+def _read_http(
+    url: str, timeout: float, max_bytes: int, opener: urllib.request.OpenerDirector
+) -> bytes:
     """GET with one overall deadline: urllib's timeout is per socket call, not per request."""
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(
         url, headers={"User-Agent": _USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise FeedTooLarge(max_bytes)

@@ -1,0 +1,229 @@
+"""Finding slots: who is in the interview, under which rules, and the common free times.
+
+Search, booking, offers and moves take their rules and policy from `terms`: the template's,
+or the settings' defaults. So a slot that was listed is judged by the same rules when booked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.usecases.context import Context
+from bot.usecases.people import acting, person, refresh_profiles
+from scheduling.errors import SchedulingError
+from scheduling.intervals import Interval, iso_z
+from scheduling.policies import Policy
+from scheduling.slots import SearchRules
+from scheduling.zones import zone_of
+from storage.calendars import refresh_calendars
+from storage.matching import SearchOutcome, find_matches
+from storage.models import InterviewTemplate, Person, Role
+from storage.templates import get_template, policy_for, rules_for
+
+PersonRef = int | str  # a person id of the workspace (forms, buttons) or a handle (text, CLI)
+
+
+class NoLongerThere(SchedulingError):
+    """An id from a form or button that is not (or no longer) in this workspace."""
+
+
+@dataclass
+class SearchQuery:
+    """A search as carried in buttons and private_metadata: ids, not names, so it stays small."""
+
+    candidate: int
+    interviewers: list[int]
+    duration: int
+    start: str | None = None  # an ISO date (the candidate's local day) or instant
+    end: str | None = None  # likewise; a day is included
+    template: int | None = None
+    nonce: str = ""
+    page: int = 0
+
+    def dumps(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if v not in (None, "", 0) or k == "duration"}
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str) -> SearchQuery:
+        data = json.loads(text)
+        return cls(candidate=int(data["candidate"]), interviewers=[int(i) for i in data.get("interviewers", [])],
+                   duration=int(data["duration"]), start=data.get("start"), end=data.get("end"),
+                   template=int(data["template"]) if data.get("template") is not None else None,
+                   nonce=str(data.get("nonce", "")), page=int(data.get("page", 0)))
+
+
+def resolve(ctx: Context, session: Session, workspace: str, ref: PersonRef) -> Person:
+    """A person of this workspace by id or handle; someone else's id is simply unknown."""
+    if isinstance(ref, int):
+        found = session.get(Person, ref)
+        if found is None or found.workspace_id != workspace:
+            raise NoLongerThere("Someone in this search is no longer registered.")
+        return found
+    return person(ctx, session, workspace, ref)
+
+
+def template_of(session: Session, workspace: str, template_id: int | str | None) -> InterviewTemplate | None:
+    """A template of this workspace by id (forms, buttons) or by name or #id (text, CLI)."""
+    if template_id is None:
+        return None
+    if isinstance(template_id, str):
+        return get_template(session, workspace, template_id)
+    template = session.get(InterviewTemplate, template_id)
+    if template is None or template.workspace_id != workspace:
+        raise NoLongerThere("That interview template no longer exists.")
+    return template
+
+
+def terms(ctx: Context, session: Session, workspace: str, template_id: int | None,
+          duration_min: int | None) -> tuple[SearchRules, Policy]:
+    """The rules and policy an interview is searched and booked under."""
+    template = template_of(session, workspace, template_id)
+    if template is None:
+        return ctx.settings.rules(duration_min), ctx.settings.policy()
+    return rules_for(template, ctx.settings.rules().horizon), policy_for(template, ctx.settings.policy())
+
+
+@dataclass(frozen=True)
+class Named:
+    """A person as shown in results: name and zone (ids stay in the query)."""
+
+    name: str
+    tz: str
+    slack_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SlotsFound:
+    """A page of common slots (or why there are none), for the viewer's zone."""
+
+    query: SearchQuery
+    viewer_tz: str
+    candidate: Named
+    interviewers: tuple[Named, ...]
+    slots: tuple[Interval, ...]
+    notes: tuple[str, ...] = ()
+    calendar_errors: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    bottlenecks: tuple[str, ...] = ()
+    alternatives: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchSlots:
+    workspace: str
+    actor: str | None
+    candidate: PersonRef
+    interviewers: tuple[PersonRef, ...]
+    duration: int | None = None
+    start: date | datetime | None = None  # a day is the candidate's local day
+    end: date | datetime | None = None  # a day is included
+    template: int | str | None = None
+    nonce: str = ""
+    page: int = 0
+
+
+def _text(bound: date | datetime | None) -> str | None:
+    if bound is None:
+        return None
+    return iso_z(bound) if isinstance(bound, datetime) else bound.isoformat()
+
+
+def _bound(text: str | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
+    """A range bound: an instant as it is, a local day from its midnight (to the next one for
+    the end, which includes its day)."""
+    if not text:
+        return None
+    if len(text) > 10:
+        return datetime.fromisoformat(text)
+    day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+    return datetime.combine(day, time(0), zone)
+
+
+def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
+    """HR's search: stale calendars of everyone are refreshed first (never blocking: a calendar
+    that fails is named in the answer and its last known busy time used)."""
+    refresh_profiles(ctx, cmd.workspace, [cmd.actor, *(r for r in (cmd.candidate, *cmd.interviewers)
+                                                       if isinstance(r, str))])
+    with ctx.reading() as uow:
+        hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "find and book interviews")
+        template = template_of(uow.session, cmd.workspace, cmd.template)
+        refs = cmd.interviewers
+        if template is not None and not refs:
+            refs = tuple(member.person_id for member in template.panel)
+        people = [resolve(ctx, uow.session, cmd.workspace, ref) for ref in (cmd.candidate, *refs)]
+        template_id = template.id if template else None
+        rules, _ = terms(ctx, uow.session, cmd.workspace, template_id, cmd.duration)
+        query = SearchQuery(candidate=people[0].id, interviewers=[p.id for p in people[1:]],
+                            duration=int(rules.duration.total_seconds() // 60),
+                            start=_text(cmd.start), end=_text(cmd.end), template=template_id, nonce=cmd.nonce,
+                            page=cmd.page)
+        viewer_tz = hr.tz if hr else people[0].tz
+    errors = refresh_for(ctx, people)
+    with ctx.unit_of_work(cmd.workspace) as uow:
+        outcome = run(ctx, uow.session, cmd.workspace, query)
+        result = found(outcome, query, viewer_tz, errors)
+        uow.reply(result)
+        uow.commit()
+    return result
+
+
+def run(ctx: Context, session: Session, workspace: str, query: SearchQuery,
+        exclude_interview: int | None = None) -> SearchOutcome:
+    """The search itself, in the candidate's local days; booking re-runs exactly this."""
+    candidate = resolve(ctx, session, workspace, query.candidate)
+    interviewers = [resolve(ctx, session, workspace, pid) for pid in query.interviewers]
+    zone = zone_of(candidate.tz)
+    start, end = _bound(query.start, zone, end=False), _bound(query.end, zone, end=True)
+    rules, policy = terms(ctx, session, workspace, query.template, query.duration)
+    return find_matches(session, candidate, interviewers, rules, ctx.now(), start, end,
+                        exclude_interview=exclude_interview, policy=policy)
+
+
+def refresh_for(ctx: Context, people: list[Person]) -> list[str]:
+    settings, now = ctx.settings, ctx.now()
+    return refresh_calendars(
+        ctx.db, people, Interval(now, now + settings.rules().horizon + timedelta(days=1)), now,
+        refresh_after=timedelta(minutes=settings.calendar_refresh_min), timeout=settings.calendar_timeout_s,
+        mock=settings.busy_source == "mock", box=settings.secrets, policy=settings.calendar_policy,
+    )
+
+
+def named(someone: Person) -> Named:
+    return Named(someone.name, someone.tz, someone.slack_user_id)
+
+
+def found(outcome: SearchOutcome, query: SearchQuery, viewer_tz: str, errors: list[str]) -> SlotsFound:
+    diagnosis = outcome.diagnosis
+    return SlotsFound(
+        query=query, viewer_tz=viewer_tz, candidate=named(outcome.candidate),
+        interviewers=tuple(named(p) for p in outcome.interviewers), slots=tuple(outcome.slots),
+        notes=tuple(outcome.notes), calendar_errors=tuple(errors),
+        reasons=tuple(diagnosis.reasons) if diagnosis else (),
+        bottlenecks=tuple(diagnosis.bottlenecks) if diagnosis else (),
+        alternatives=tuple(diagnosis.alternatives) if diagnosis else (),
+    )
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """What the find-slots form needs: the HR user's local today, and the templates."""
+
+    today: date
+    templates: tuple[tuple[int, str], ...]
+
+
+def search_form(ctx: Context, workspace: str, actor: str) -> SearchForm:
+    from storage.templates import list_templates
+
+    refresh_profiles(ctx, workspace, [actor])
+    with ctx.reading() as uow:
+        hr = acting(ctx, uow.session, workspace, actor, Role.hr, "find and book interviews")
+        zone = zone_of(hr.tz if hr else "UTC")
+        templates = tuple((t.id, f"{t.name} ({t.duration_min} min)") for t in list_templates(uow.session, workspace))
+        return SearchForm(ctx.now().astimezone(zone).date() + timedelta(days=1), templates)
