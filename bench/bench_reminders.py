@@ -5,9 +5,10 @@ Schedules 10,000 reminders due within one minute (``--quick``: 1,000 over 10 s) 
 when each message arrived. Runs on PostgreSQL with 2 processes (needs BENCH_DATABASE_URL or
 TEST_DATABASE_URL; a fresh schema is created and dropped) and on a SQLite file with 1 process.
 
-The reminders are inserted while the workers already run, as a booking in another process would
-plan them, so this measures the path every process relies on: the table, claims, the ticker and
-the wake-up at the next due time. Targets: lag p99 < 2 s, 0 duplicates, 0 lost.
+The reminders (a row and a job each) are inserted while the workers already run, as a booking
+in another process would plan them, so this measures the path every process relies on: the job
+table, claims, the dispatcher's tick, and the once-only DM. Targets: lag p99 < 2 s, 0
+duplicates, 0 lost.
 
     python bench/bench_reminders.py [--quick]
 """
@@ -36,10 +37,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from scheduling.intervals import UTC  # noqa: E402
+from scheduling.intervals import UTC, iso_z  # noqa: E402
+from storage import jobs  # noqa: E402
 from storage.db import Database, normalize_url  # noqa: E402
 from storage.models import Interview, InterviewParticipant, Person, Reminder, ReminderStatus, Role  # noqa: E402
-from tests.slack_fake import FakeSlack  # noqa: E402
+from storage.workspaces import ensure_workspace  # noqa: E402
+from tests.slack_fake import TEAM_ID, FakeSlack  # noqa: E402
 
 LEAD = 5.0  # seconds from inserting the reminders to the first one falling due
 
@@ -62,14 +65,16 @@ class Result:
 def _seed_interviews(db: Database, pairs: int) -> list[int]:
     """`pairs` interviews two hours ahead, each with a candidate and an interviewer; returns person ids."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    people = [{"slack_user_id": f"U{n:07d}", "name": f"Person {n}", "tz": ("Europe/Berlin", "Asia/Tokyo")[n % 2]}
-              for n in range(2 * pairs)]
+    people = [{"workspace_id": TEAM_ID, "slack_user_id": f"U{n:07d}", "name": f"Person {n}",
+               "tz": ("Europe/Berlin", "Asia/Tokyo")[n % 2]} for n in range(2 * pairs)]
     with db.unit_of_work() as uow:
         s = uow.session
+        ensure_workspace(s, TEAM_ID, team_id=TEAM_ID)
         s.execute(insert(Person), people)
         ids = list(s.scalars(select(Person.id).order_by(Person.id)))
-        s.execute(insert(Interview), [{"uid": f"bench-{n}", "candidate_id": ids[2 * n], "start_at": start,
-                                       "end_at": start + timedelta(hours=1)} for n in range(pairs)])
+        s.execute(insert(Interview), [{"workspace_id": TEAM_ID, "uid": f"bench-{n}", "candidate_id": ids[2 * n],
+                                       "start_at": start, "end_at": start + timedelta(hours=1)}
+                                      for n in range(pairs)])
         interview_ids = list(s.scalars(select(Interview.id).order_by(Interview.id)))
         s.execute(insert(InterviewParticipant), [
             {"interview_id": iid, "person_id": ids[2 * n + k], "role": (Role.candidate, Role.interviewer)[k],
@@ -87,9 +92,13 @@ def _plan(db: Database, interview_ids: list[int], spread: float) -> dict[str, da
                                  Person.slack_user_id).join(Person).order_by(Person.id)).all()
         first = datetime.now(UTC) + timedelta(seconds=LEAD)
         due = {slack: first + timedelta(seconds=spread * n / len(parts)) for n, (_, _, slack) in enumerate(parts)}
-        s.execute(insert(Reminder), [{"interview_id": iid, "person_id": pid, "offset_min": 60,
-                                      "due_at": due[slack], "next_attempt_at": due[slack]}
-                                     for iid, pid, slack in parts])
+        rows = [Reminder(interview_id=iid, person_id=pid, offset_min=60, due_at=due[slack])
+                for iid, pid, slack in parts]
+        s.add_all(rows)
+        s.flush()
+        for row in rows:
+            row.job_id = jobs.defer(s, kind="reminder", payload={"reminder_id": row.id}, run_at=row.due_at,
+                                    workspace_id=TEAM_ID, dedupe_key=f"reminder:{row.id}:{iso_z(row.due_at)}")
         uow.commit()
     return due
 
@@ -103,7 +112,7 @@ def _start_worker(db_url: str, fake: FakeSlack, log: Path) -> subprocess.Popen[b
 
 def _wait_started(logs: list[Path], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not all("reminder worker" in p.read_text(errors="replace") for p in logs):
+    while not all("job runner" in p.read_text(errors="replace") for p in logs):
         if time.monotonic() > deadline:
             raise SystemExit("workers did not start:\n" + "\n".join(p.read_text() for p in logs))
         time.sleep(0.1)
@@ -127,7 +136,7 @@ def run(label: str, db_url: str, processes: int, count: int, spread: float, work
             for w in workers:
                 w.wait(timeout=30)
         calls = fake.calls("chat.postMessage", ok=True)
-    per_channel = Counter(c.args["channel"] for c in calls)
+    per_channel = Counter(c.args["channel"] for c in calls)  # posted to the user id
     lags = sorted(c.time - due[c.args["channel"]].timestamp() for c in calls)
     with db.unit_of_work(write=False) as uow:
         unsent = uow.session.scalar(select(func.count()).select_from(Reminder)

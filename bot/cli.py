@@ -155,10 +155,14 @@ def cmd_template_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _configure_logging() -> None:
+    """Logs on stderr; SIGUSR1 dumps every thread's stack there (what is a stuck process doing?)."""
+    import faulthandler
     import logging
+    import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def _slack_bot(settings: Settings, db: Database):

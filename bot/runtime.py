@@ -77,6 +77,7 @@ class Bot:
         _post(body.get("response_url"), f":warning: {UNAVAILABLE}")
 
     def start(self, **runner_options: Any) -> Bot:
+        runner_options.setdefault("lease", timedelta(seconds=self.ctx.settings.job_lease_s))
         self.runner = JobRunner(self.ctx.db, KINDS, self, clock=self.job_clock, **runner_options).start()
         return self
 
@@ -108,7 +109,7 @@ def build_bot(
 ) -> Bot:
     """The bot for these installations; HR_USER_IDS apply in `hr_workspace` (the first one)."""
     installations = list(installations)
-    clients = Clients(installations, settings.slack_api_url)
+    clients = Clients(installations, settings.slack_api_url, timeout=settings.slack_timeout_s)
     job_clock = job_clock or clock
     ctx = Context(db=db, settings=settings, clock=clock, directory=SlackDirectory(clients),
                   messenger=SlackMessenger(job_clock),

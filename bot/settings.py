@@ -122,6 +122,8 @@ class Settings:
     require_registration_approval: bool = False
     offer_ttl_hours: int = 48
     request_deadline_s: int = 300
+    slack_timeout_s: int = 10
+    job_lease_s: int = 60
     # SECRET_KEY (Fernet key[s]) encrypts calendar addresses; None: calendars cannot be linked.
     secrets: SecretBox | None = field(default=None, repr=False, compare=False)
     calendar_policy: AddressPolicy = field(default_factory=AddressPolicy)
@@ -169,6 +171,8 @@ class Settings:
             require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", False),
             offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1),
             request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5),
+            slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", 10, minimum=1),
+            job_lease_s=_int(env, "JOB_LEASE_S", 60, minimum=2),
             secrets=_secret_box(env),
             calendar_policy=_address_policy(env),
         )

@@ -71,8 +71,8 @@ class UnknownWorkspace(Exception):
 class Clients:
     """The installations this process serves, their clients, and Bolt's `authorize`."""
 
-    def __init__(self, installations: Iterable[Installation], base_url: str) -> None:
-        self.base_url = base_url
+    def __init__(self, installations: Iterable[Installation], base_url: str, *, timeout: int = 10) -> None:
+        self.base_url, self.timeout = base_url, timeout
         self._installs = {i.key: i for i in installations}
         self._cache: dict[tuple[str, str], WebClient] = {}
         self._lock = threading.Lock()
@@ -91,7 +91,8 @@ class Clients:
             client = self._cache.get((workspace, kind))
             if client is None:
                 token = self.installation(workspace).token
-                client = make_client(token, self.base_url) if kind == "web" else delivery_client(token, self.base_url)
+                make = make_client if kind == "web" else delivery_client
+                client = make(token, self.base_url, timeout=self.timeout)
                 self._cache[(workspace, kind)] = client
             return client
 

@@ -80,7 +80,8 @@ def prepare_link(url: str, kind: str | None, *, box: SecretBox | None, policy: A
     try:
         check_url(url, policy)
     except FreeBusyError as err:
-        raise ParseError(f"That calendar link cannot be used: {err}.", example=LINK_EXAMPLE) from None
+        reason = str(err)
+        raise ParseError(f"{reason[:1].upper()}{reason[1:]}.", example=LINK_EXAMPLE) from None
     return NewLink(kind, *seal(box, url))
 
 

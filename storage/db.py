@@ -6,6 +6,8 @@ Every instant is stored as UTC and read back as an aware UTC datetime, on Postgr
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,11 +62,14 @@ def make_engine(url: str, *, interactive: bool = False, **kwargs: Any) -> Engine
     if url.startswith("sqlite"):
         timeout = INTERACTIVE_TIMEOUT_S if interactive else 30
         engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, timeout)
         return engine
     if interactive:
         kwargs.setdefault("pool_timeout", INTERACTIVE_TIMEOUT_S)
         kwargs["connect_args"] = _bounded_postgres_args(url)
+    # Enough connections for the job runner's threads (4 + 16) and the web server's.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -79,7 +84,7 @@ def _bounded_postgres_args(url: str) -> dict[str, Any]:
             "keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1, "keepalives_count": 2}
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, timeout: float) -> None:
     """WAL, foreign keys, and explicit BEGIN so writers can take the lock up front.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT/serialisation; the
@@ -98,10 +103,36 @@ def _configure_sqlite(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    writers = _writer_lock(engine.url.database or "")
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("sqlite_begin_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            if not writers.acquire(timeout=timeout):
+                raise sqlite3.OperationalError("database is locked (by another writer of this process)")
+            conn.info["holds_writer_lock"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("holds_writer_lock", False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+
+
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    """One lock per SQLite file in this process: its writers queue here, in order, instead of
+    in SQLite's busy handler, which sleeps in growing steps while it polls the file lock."""
+    return _WRITER_LOCKS.setdefault(path, threading.Lock())
 
 
 class Database:

@@ -78,16 +78,23 @@ def _set(session: Session, job_id: int, worker: str, **values: Any) -> bool:
     return bool(session.execute(statement.execution_options(synchronize_session=False)).rowcount)
 
 
-def complete(session: Session, job_id: int, worker: str, now: datetime) -> bool:
-    """Mark done; False when the job is no longer this worker's (its lease was taken over)."""
-    return _set(session, job_id, worker, status=JobStatus.done, finished_at=now, claimed_until=None,
-                last_error=None)
+def complete(session: Session, job_id: int, worker: str, now: datetime,
+             progress: Mapping[str, Any] | None = None) -> bool:
+    """Mark done (keeping the handler's last progress); False when the job is no longer this
+    worker's (its lease was taken over)."""
+    values: dict[str, Any] = {"status": JobStatus.done, "finished_at": now, "claimed_until": None, "last_error": None}
+    if progress is not None:
+        values["progress"] = dict(progress)
+    return _set(session, job_id, worker, **values)
 
 
-def retry(session: Session, job_id: int, worker: str, run_at: datetime, error: str) -> bool:
-    """Give the job back to run again at `run_at`, keeping why it failed."""
-    return _set(session, job_id, worker, run_at=run_at, claimed_by=None, claimed_until=None,
-                last_error=error[:1000])
+def retry(session: Session, job_id: int, worker: str, run_at: datetime, error: str,
+          progress: Mapping[str, Any] | None = None) -> bool:
+    """Give the job back to run again at `run_at`, keeping why it failed and how far it got."""
+    values: dict[str, Any] = {"run_at": run_at, "claimed_by": None, "claimed_until": None, "last_error": error[:1000]}
+    if progress is not None:
+        values["progress"] = dict(progress)
+    return _set(session, job_id, worker, **values)
 
 
 def fail(session: Session, job_id: int, worker: str, now: datetime, error: str) -> bool:
@@ -128,7 +135,7 @@ def cancel(session: Session, job_ids: Sequence[int], now: datetime) -> int:
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
 
 
-def next_run_at(session: Session, after: datetime) -> datetime | None:
-    """The earliest pending job due after `after`, so a runner can wake exactly then."""
-    return session.scalar(select(func.min(Job.run_at)).where(Job.status == JobStatus.pending,
+def next_run_at(session: Session, queue: str, after: datetime) -> datetime | None:
+    """The earliest pending job of `queue` due after `after`, so a runner can wake exactly then."""
+    return session.scalar(select(func.min(Job.run_at)).where(Job.queue == queue, Job.status == JobStatus.pending,
                                                              Job.run_at > after))

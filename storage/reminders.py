@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from scheduling.intervals import iso_z
 from storage import jobs
-from storage.models import Interview, Reminder, ReminderStatus, Role
+from storage.models import (
+    Interview,
+    InterviewParticipant,
+    InterviewStatus,
+    Person,
+    Reminder,
+    ReminderStatus,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 NO_SLACK = "the person has no Slack account (email only)"
@@ -100,4 +109,43 @@ def finish(session: Session, reminder_id: int, status: ReminderStatus, now: date
         log.warning("reminder %s skipped: %s", reminder_id, reason)
     session.execute(update(Reminder).where(Reminder.id == reminder_id, Reminder.status == ReminderStatus.pending)
                     .values(status=status, last_error=reason and reason[:500],
-                            sent_at=now if status is ReminderStatus.sent else None))
+                            sent_at=now if status is ReminderStatus.sent else None)
+                    .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class Due:
+    """What sending one reminder needs, read in two queries (a sender's hot path)."""
+
+    reminder_id: int
+    offset_min: int
+    status: ReminderStatus
+    job_id: int | None
+    interview_id: int
+    start: datetime
+    end: datetime
+    interview_status: InterviewStatus
+    candidate: str
+    recipient_id: int
+    slack_user_id: str | None
+    tz: str
+    others: str
+
+
+def due_reminder(session: Session, reminder_id: int) -> Due | None:
+    row = session.execute(
+        select(Reminder.offset_min, Reminder.status, Reminder.job_id, Interview.id, Interview.start_at,
+               Interview.end_at, Interview.status, Interview.candidate_id, Person.id, Person.slack_user_id, Person.tz)
+        .join(Interview, Interview.id == Reminder.interview_id).join(Person, Person.id == Reminder.person_id)
+        .where(Reminder.id == reminder_id)
+    ).first()
+    if row is None:
+        return None
+    offset, status, job_id, interview_id, start, end, interview_status, candidate_id, person_id, slack_id, tz = row
+    names = dict(session.execute(
+        select(InterviewParticipant.person_id, Person.name).join(Person, Person.id == InterviewParticipant.person_id)
+        .where(InterviewParticipant.interview_id == interview_id).order_by(InterviewParticipant.person_id)
+    ).all())
+    others = ", ".join(name for pid, name in names.items() if pid != person_id) or "—"
+    return Due(reminder_id, offset, status, job_id, interview_id, start, end, interview_status,
+               names.get(candidate_id, ""), person_id, slack_id, tz, others)

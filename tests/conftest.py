@@ -51,11 +51,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _drop_pg_schema(schema)
 
 
-def make_schema_url(schema: str) -> str:
+def make_schema_url(schema: str, base: str | None = None) -> str:
     """A PostgreSQL URL whose connections use `schema` first (libpq `options`)."""
     from sqlalchemy.engine import make_url
 
-    url = make_url(normalize_url(PG_URL))
+    url = make_url(normalize_url(base or PG_URL))
     url = url.update_query_dict({"options": f"-csearch_path={schema},public"})
     return url.render_as_string(hide_password=False)
 

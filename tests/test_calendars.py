@@ -206,3 +206,33 @@ def test_mock_source_gives_everyone_without_a_calendar_deterministic_busy_time(d
         uow.commit()
     refresh_calendars(db, [ivan, ana], window, NOW, **args)
     assert _busy(db, ivan) == first
+
+
+def test_calendar_links_to_internal_addresses_are_refused_and_never_fetched(slack_env: SlackEnv) -> None:
+    """A listening socket on loopback must see no connection, and an open port and a closed one
+    get the same answer: the bot cannot be used to scan the network it runs in."""
+    import socket
+
+    env = slack_env
+    _seed(env)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # bound, never listening: a closed port
+    open_port = listener.getsockname()[1]
+    answers = []
+    for n, url in enumerate((f"http://127.0.0.1:{open_port}/cal.ics", f"http://127.0.0.1:{closed_port}/cal.ics",
+                             f"http://localhost:{open_port}/cal.ics", "http://169.254.169.254/latest/meta-data",
+                             f"http://[::ffff:127.0.0.1]:{open_port}/x.ics", f"http://0x7f000001:{open_port}/x.ics")):
+        env.slack.command("/availability", f"calendar {url}", user_id=INTV)
+        answers.append(json.loads(_last_text(env, 5 + n))["text"])
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nothing ever connected
+    listener.close()
+    assert "cannot be used" in answers[0]
+    assert {a.replace(str(open_port), "P").replace(str(closed_port), "P") for a in answers[:2]} == {
+        answers[0].replace(str(open_port), "P")}
+    assert all("cannot be used" in a for a in answers)
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(CalendarLink)).all() == []

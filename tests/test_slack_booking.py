@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import timedelta
 
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import (
     Interview,
@@ -22,63 +21,15 @@ from storage.models import (
 )
 from tests.factories import utc
 from tests.slack_app import CAND, HR, INTV, SlackEnv, clock_at
-from tests.slack_requests import block_actions_payload
+from tests.slack_flows import answer_to as _answer
+from tests.slack_flows import book_buttons as _book_buttons
+from tests.slack_flows import click as _click
+from tests.slack_flows import count as _count
+from tests.slack_flows import press as _press
+from tests.slack_flows import seed_pair as _seed
+from tests.slack_flows import text_of as _text
 
 HR2 = "UHR0002"
-
-
-def _text(call) -> str:
-    return json.dumps(call.args, ensure_ascii=False)
-
-
-def _seed(env: SlackEnv) -> None:
-    before = len(env.fake.calls("response_url"))
-    for user, role in ((CAND, "candidate"), (INTV, "interviewer")):
-        env.slack.command("/interview-register", role, user_id=user)
-    env.fake.wait_for("response_url", count=before + 2)
-    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # 15–18Z
-    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # 14–17Z
-    env.fake.wait_for("response_url", count=before + 4)
-
-
-def _book_buttons(env: SlackEnv, user: str = HR) -> list[dict]:
-    """Search as text and return the Book buttons of the reply."""
-    before = len(env.fake.calls("response_url"))
-    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=user)
-    reply = env.fake.wait_for("response_url", count=before + 1)[-1].args
-    return [b["accessory"] for b in reply["blocks"] if b.get("accessory", {}).get("action_id") == "book_slot"]
-
-
-_names = iter(range(10**6))
-
-
-def _click(env: SlackEnv, button: dict, user: str = HR, **headers: str) -> str:
-    """Press a button; returns the name of its response_url, to wait on with `_answer`."""
-    name = f"click-{next(_names)}"
-    payload = block_actions_payload(user_id=user, action_id=button["action_id"], value=button["value"],
-                                    response_url=env.fake.response_url(name))
-    assert env.slack.action(payload, extra_headers=headers or None).status == 200
-    return name
-
-
-def _answer(env: SlackEnv, name: str, timeout: float = 5.0) -> str:
-    """The (last) reply posted to the response_url called `name`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [c for c in env.fake.calls("response_url") if c.path.endswith(f"/{name}")]
-        if found:
-            return _text(found[-1])
-        time.sleep(0.02)
-    raise AssertionError(f"no reply on {name}; calls: {[c.path for c in env.fake.calls('response_url')]}")
-
-
-def _press(env: SlackEnv, user: str, action_id: str, value: str) -> str:
-    return _click(env, {"action_id": action_id, "value": value}, user)
-
-
-def _count(env: SlackEnv, model) -> int:
-    with env.db.unit_of_work(write=False) as uow:
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_book_notifies_everyone_in_their_zone_with_an_invitation(slack_env: SlackEnv) -> None:
@@ -90,8 +41,8 @@ def test_book_notifies_everyone_in_their_zone_with_an_invitation(slack_env: Slac
     assert "Booked" in confirmation and "interview_cancel" in confirmation
     dms = env.fake.wait_for("chat.postMessage", count=2)
     by_channel = {c.args["channel"]: c.args["text"] for c in dms}
-    assert "16:00–17:00 CET" in by_channel[f"D{CAND}"]  # Cara, Berlin
-    assert "10:00–11:00 EST" in by_channel[f"D{INTV}"]  # Ivan, New York
+    assert "16:00–17:00 CET" in by_channel[CAND]  # Cara, Berlin
+    assert "10:00–11:00 EST" in by_channel[INTV]  # Ivan, New York
     files = [f for f in _wait_uploads(env, 2)]
     event = Calendar.from_ical(files[0]["content"]).walk("VEVENT")[0]
     assert event["DTSTART"].dt == utc("2026-12-02 15:00") and int(event["SEQUENCE"]) == 0
@@ -209,7 +160,7 @@ def test_candidate_picks_from_an_offer_first_pick_wins_and_it_expires(slack_env:
     _seed(env)
     env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}> 60m 2 slots", user_id=HR)
     offer_dm = env.fake.wait_for("chat.postMessage")[0].args
-    assert offer_dm["channel"] == f"D{CAND}"
+    assert offer_dm["channel"] == CAND
     picks = [b["accessory"] for b in offer_dm["blocks"] if "accessory" in b]
     assert len(picks) == 2
     texts = [_answer(env, _press(env, CAND, p["action_id"], p["value"])) for p in picks]

@@ -237,7 +237,7 @@ def test_registration_can_require_hr_approval(slack_env: SlackEnv) -> None:
     env.slack.command("/interview-register", "interviewer", user_id=INTV)
     assert "HR will review" in _text_of(_reply(env, 2))
     dm = env.fake.wait_for("chat.postMessage")[0].args
-    assert dm["channel"] == f"D{HR}" and "approve" in dm["text"]
+    assert dm["channel"] == HR and "approve" in dm["text"]
     env.slack.command("/interview-admin", f"approve <@{INTV}>", user_id=HR)
     assert "Approved Ivan Petrov" in _text_of(_reply(env, 3))
     with env.db.unit_of_work(write=False) as uow:

@@ -5,6 +5,7 @@ one whose interview began while nobody ran is skipped and logged."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from datetime import datetime, timedelta
 
@@ -27,10 +28,15 @@ def _messages(fake: FakeSlack) -> list[tuple[str, str]]:
     return [(c.args["channel"], c.args["text"]) for c in fake.calls("chat.postMessage", ok=True)]
 
 
-def _wait_quietly(fake: FakeSlack, count: int, timeout: float = 30) -> bool:
+def _wait_quietly(fake: FakeSlack, count: int, timeout: float = 30, *procs: subprocess.Popen[str]) -> bool:
+    """Whether `count` messages arrived; if not, the workers dump their threads' stacks into
+    their logs (SIGUSR1), so the failure shows what they were doing."""
     try:
         fake.wait_for("chat.postMessage", count=count, timeout=timeout)
     except AssertionError:
+        for proc in procs:
+            proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
         return False
     return True
 
@@ -44,7 +50,7 @@ def test_killing_one_of_two_workers_loses_and_doubles_nothing(db: Database) -> N
     with FakeSlack() as fake:
         workers = [start_worker(fake, db.url) for _ in range(2)]
         try:
-            fake.wait_for("chat.postMessage", count=8, timeout=30)
+            assert _wait_quietly(fake, 8, 30, *workers), "the first wave did not arrive"
             deadline = time.monotonic() + 10
             while _sent_rows(db) < 8 and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -57,6 +63,7 @@ def test_killing_one_of_two_workers_loses_and_doubles_nothing(db: Database) -> N
             for w in workers[1:]:
                 w.terminate()
             logs = [w.communicate(timeout=20)[0] for w in workers]
+            print("\n".join(logs))  # shown when the test fails
         messages = _messages(fake)
     assert workers[0].returncode == -signal.SIGKILL
     assert len(messages) == len(set(messages)) == 16, "\n".join(logs)
@@ -75,12 +82,12 @@ def test_sigkill_and_restart_sends_what_is_due_and_skips_what_began(sqlite_url: 
     with FakeSlack() as fake:
         first = start_worker(fake, sqlite_url)
         try:
-            arrived = _wait_quietly(fake, 2)  # A's two (C is skipped at once)
+            arrived = _wait_quietly(fake, 2, 30, first)  # A's two (C is skipped at once)
         finally:
             first.send_signal(signal.SIGKILL)
             log_one, _ = first.communicate(timeout=10)
         assert arrived and first.returncode == -signal.SIGKILL, log_one
-        assert {ch for ch, _ in _messages(fake)} == {"DUCA", "DUIA"}
+        assert {ch for ch, _ in _messages(fake)} == {"UCA", "UIA"}
         second = start_worker(fake, sqlite_url)
         try:
             fake.wait_for("chat.postMessage", count=4, timeout=40)  # B's two, after the restart
@@ -89,7 +96,7 @@ def test_sigkill_and_restart_sends_what_is_due_and_skips_what_began(sqlite_url: 
             second.terminate()
             log_two, _ = second.communicate(timeout=15)
         messages = _messages(fake)
-    assert sorted(ch for ch, _ in messages) == ["DUCA", "DUCB", "DUIA", "DUIB"]
+    assert sorted(ch for ch, _ in messages) == ["UCA", "UCB", "UIA", "UIB"]
     assert len(messages) == len(set(messages)) == 4
     assert "skipping reminder" in log_one + log_two and "the interview began at" in log_one + log_two
     assert second.returncode == 0  # SIGTERM stops it cleanly

@@ -58,6 +58,7 @@ def _slack_call(call: Callable[[], Any], *, may_have_happened: bool) -> Any:
 
 
 def open_dm(run: JobRun, client: WebClient, user: str) -> str:
+    """The DM channel with `user` (remembered in the progress)."""
     channel = run.progress.get("channel")
     if channel is None:
         channel = _slack_call(lambda: client.conversations_open(users=user), may_have_happened=False)["channel"]["id"]
@@ -79,24 +80,29 @@ def _history(client: WebClient, channel: str, since: float, match: Callable[[dic
     return None
 
 
-def post_once(run: JobRun, client: WebClient, channel: str, message: dict[str, Any], step: str = "post") -> str:
-    """Post `message` in `channel` exactly once across attempts; returns its ts."""
+def post_once(run: JobRun, client: WebClient, user: str, message: dict[str, Any], step: str = "post") -> str:
+    """DM `message` to `user` exactly once across attempts; returns its ts.
+
+    It is posted to the user id (Slack delivers that to the DM, and says which channel that
+    is); only after an unknown outcome is the DM opened, to look in its history.
+    """
     if ts := run.progress.get(f"{step}_ts"):
         return ts
     delivery_id = f"job-{run.job_id}-{step}"
     if (since := run.progress.get(f"{step}_posting")) is not None:
-        found = _history(client, channel, since, lambda m: (m.get("metadata") or {}).get(
+        found = _history(client, open_dm(run, client, user), since, lambda m: (m.get("metadata") or {}).get(
             "event_payload", {}).get("delivery_id") == delivery_id)
         if found is not None:
-            log.info("job %s: message already in %s (ts %s); not posting again", run.job_id, channel, found["ts"])
+            log.info("job %s: message already in the DM (ts %s); not posting again", run.job_id, found["ts"])
             run.save(**{f"{step}_ts": found["ts"]})
             return found["ts"]
     run.save(**{f"{step}_posting": time.time() - HISTORY_MARGIN_S})
     answer = _slack_call(lambda: client.chat_postMessage(
-        channel=channel, text=message["text"], blocks=message.get("blocks"),
+        channel=run.progress.get("channel") or user, text=message["text"], blocks=message.get("blocks"),
         metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery_id": delivery_id}},
     ), may_have_happened=True)
-    run.save(**{f"{step}_ts": answer["ts"]})
+    # Kept with the next save or the completion: until then, "posting" makes a retry look first.
+    run.progress.update({f"{step}_ts": answer["ts"], "channel": answer.get("channel") or run.progress.get("channel")})
     return answer["ts"]
 
 
@@ -142,10 +148,10 @@ def deliver_dm(run: JobRun, bot: Any) -> None:
     payload = run.payload
     client = bot.clients.delivery(run.workspace)
     try:
-        channel = open_dm(run, client, payload["user"])
-        post_once(run, client, channel, payload)
+        post_once(run, client, payload["user"], payload)
         if payload.get("file"):
-            share_file_once(run, client, channel, payload["file"])
+            share_file_once(run, client, run.progress.get("channel") or open_dm(run, client, payload["user"]),
+                            payload["file"])
     except Retry:
         if payload.get("watcher") and not run.progress.get("watcher_told"):
             _tell_watcher(run, bot, f":hourglass: Slack is not delivering right now: {_name(payload)} has not "
@@ -201,8 +207,7 @@ def deliver_reply(run: JobRun, bot: Any) -> None:
 
 
 def _dm_copy(run: JobRun, bot: Any, user: str) -> None:
-    client = bot.clients.delivery(run.workspace)
-    post_once(run, client, open_dm(run, client, user), run.payload, step="dm")
+    post_once(run, bot.clients.delivery(run.workspace), user, run.payload, step="dm")
 
 
 def _respond(target: dict[str, Any], payload: dict[str, Any]) -> bool:

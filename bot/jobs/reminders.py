@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.common import esc, text_blocks
 from bot.blocks.interviews import grade_prompt
-from bot.jobs.deliver import open_dm, post_once
+from bot.jobs.deliver import post_once
 from bot.jobs.runner import JobRun
 from bot.timefmt import span
-from bot.usecases.booking import others_of
 from scheduling.intervals import Interval
 from storage import reminders as store
-from storage.models import Interview, InterviewStatus, Person, Reminder, ReminderStatus
+from storage.models import InterviewStatus, ReminderStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +37,39 @@ def lead_time(start: datetime, now: datetime, zone: ZoneInfo) -> str:
     return "tomorrow" if days == 1 else f"in {days} days"
 
 
-def compose(reminder: Reminder, interview: Interview, person: Person, now: datetime) -> dict[str, Any]:
-    zone = ZoneInfo(person.tz)
-    when = Interval(interview.start_at, interview.end_at)
-    if reminder.offset_min < 0:  # a grade request, when the interview ends
-        candidate = next(p.person for p in interview.participants if p.person_id == interview.candidate_id)
-        return {"text": f"How did {esc(candidate.name)} do?",
-                "blocks": grade_prompt(interview.id, when, zone, candidate.name)}
-    text = (f":alarm_clock: Reminder: interview {lead_time(interview.start_at, now, zone)} — {span(when, zone)}, "
-            f"with {esc(others_of(interview, person.id))}.")
+def compose(due: store.Due, now: datetime) -> dict[str, Any]:
+    zone = ZoneInfo(due.tz)
+    when = Interval(due.start, due.end)
+    if due.offset_min < 0:  # a grade request, when the interview ends
+        return {"text": f"How did {esc(due.candidate)} do?",
+                "blocks": grade_prompt(due.interview_id, when, zone, due.candidate)}
+    text = (f":alarm_clock: Reminder: interview {lead_time(due.start, now, zone)} — {span(when, zone)}, "
+            f"with {esc(due.others)}.")
     return {"text": text, "blocks": text_blocks(text)}
 
 
 def send_reminder(run: JobRun, bot: Any) -> None:
     now = bot.ctx.now()
     with bot.ctx.reading() as uow:
-        reminder = uow.session.get(Reminder, run.payload["reminder_id"])
-        if reminder is None or reminder.status is not ReminderStatus.pending or reminder.job_id != run.job_id:
-            return
-        interview = uow.session.get(Interview, reminder.interview_id)
-        person = uow.session.get(Person, reminder.person_id)
-        why_not = _why_not(reminder, interview, person, now)
-        message = compose(reminder, interview, person, now) if why_not is None else None
+        due = store.due_reminder(uow.session, run.payload["reminder_id"])
+    if due is None or due.status is not ReminderStatus.pending or due.job_id != run.job_id:
+        return
+    why_not = _why_not(due, now)
     if why_not is not None:
-        log.warning("skipping reminder %s for interview %s: %s", reminder.id, interview.id, why_not)
+        log.warning("skipping reminder %s for interview %s: %s", due.reminder_id, due.interview_id, why_not)
         _finish(run, bot, ReminderStatus.skipped, why_not)
         return
-    client = bot.clients.delivery(run.workspace)
-    post_once(run, client, open_dm(run, client, person.slack_user_id), message)
+    post_once(run, bot.clients.delivery(run.workspace), due.slack_user_id, compose(due, now))
     _finish(run, bot, ReminderStatus.sent)
 
 
-def _why_not(reminder: Reminder, interview: Interview, person: Person, now: datetime) -> str | None:
-    if interview.status is InterviewStatus.cancelled:
+def _why_not(due: store.Due, now: datetime) -> str | None:
+    if due.interview_status is InterviewStatus.cancelled:
         return "the interview was cancelled"
-    if person.slack_user_id is None:
+    if due.slack_user_id is None:
         return store.NO_SLACK
-    if reminder.offset_min > 0 and interview.start_at <= now:
-        return f"missed: the interview began at {interview.start_at:%Y-%m-%dT%H:%M:%SZ}"
+    if due.offset_min > 0 and due.start <= now:
+        return f"missed: the interview began at {due.start:%Y-%m-%dT%H:%M:%SZ}"
     return None
 
 
@@ -90,4 +84,3 @@ def reminder_gave_up(run: JobRun, bot: Any, session: Any, reason: str) -> None:
     """Kept on the reminder row too, so HR can see why a reminder never arrived."""
     store.finish(session, run.payload["reminder_id"], ReminderStatus.skipped, bot.ctx.now(),
                  f"could not be delivered: {reason}")
-

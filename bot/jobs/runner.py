@@ -100,6 +100,7 @@ class JobRun:
     created_at: datetime
     deadline: datetime | None
     runner: JobRunner = field(repr=False)
+    completed: bool = False
 
     @property
     def worker(self) -> str:
@@ -118,8 +119,9 @@ class JobRun:
 
     def complete(self, session: Session) -> None:
         """Finish inside the caller's transaction (with the handler's own final writes)."""
-        if not store.complete(session, self.job_id, self.worker, self.now()):
+        if not store.complete(session, self.job_id, self.worker, self.now(), self.progress):
             raise LeaseLost(f"job {self.job_id} is no longer ours")
+        self.completed = True
 
 
 def is_transient(err: BaseException) -> bool:
@@ -148,7 +150,8 @@ class JobRunner:
         worker: str | None = None,
     ) -> None:
         self.db, self.kinds, self.deps, self.clock = db, kinds, deps, clock
-        self.workers = dict(workers or {store.REQUESTS: 4, store.DELIVERIES: 4})
+        # Deliveries mostly wait on Slack, so they get more threads than requests (which use the CPU).
+        self.workers = dict(workers or {store.REQUESTS: 4, store.DELIVERIES: 16})
         self.lease, self.backoff, self.tick_seconds = lease, backoff, tick_seconds
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pools = {q: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"job-{q}")
@@ -213,8 +216,18 @@ class JobRunner:
             for job in claimed:
                 self._pools[queue].submit(self._execute, job)
             if not claimed:
-                wake.wait(self.tick_seconds)
+                wake.wait(self._idle_wait(queue))
                 wake.clear()
+
+    def _idle_wait(self, queue: str) -> float:
+        """Until the next job of `queue` falls due, at most a tick (jobs from other processes)."""
+        try:
+            now = self.clock()
+            with self.db.unit_of_work(write=False) as uow:
+                at = store.next_run_at(uow.session, queue, now)
+        except Exception:
+            return self.tick_seconds
+        return self.tick_seconds if at is None else min(self.tick_seconds, max(0.0, (at - now).total_seconds()))
 
     def claim(self, queue: str, limit: int) -> list[Job]:
         if limit <= 0:
@@ -268,7 +281,8 @@ class JobRunner:
             if kind is None:
                 raise GiveUp(f"no handler for job kind {job.kind!r}")
             kind.handle(run, self.deps)
-            self._finish(run)
+            if not run.completed:
+                self._finish(run)
         except LeaseLost:
             log.warning("job %s (%s) was taken over by another runner; dropping this attempt", job.id, job.kind)
         except Retry as err:
@@ -290,7 +304,7 @@ class JobRunner:
 
     def _finish(self, run: JobRun) -> None:
         with self.db.unit_of_work() as uow:
-            if store.complete(uow.session, run.job_id, self.worker, self.clock()):
+            if store.complete(uow.session, run.job_id, self.worker, self.clock(), run.progress):
                 uow.commit()
                 return
             status = uow.session.get(Job, run.job_id)
@@ -305,7 +319,7 @@ class JobRunner:
             return
         at = now + max(self.backoff.delay(run.attempts), after)
         with self.db.unit_of_work() as uow:
-            store.retry(uow.session, run.job_id, self.worker, at, reason)
+            store.retry(uow.session, run.job_id, self.worker, at, reason, run.progress)
             uow.commit()
 
     def _give_up(self, run: JobRun, kind: Kind | None, reason: str) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks import availability as ui
 from bot.blocks.common import error_text, esc
@@ -17,6 +18,7 @@ from bot.listeners.requests import (
     UNAVAILABLE,
     NotRecorded,
     SlackRequest,
+    in_time,
     record,
     response_target,
     workspace_of,
@@ -116,8 +118,8 @@ def form_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> No
     bot = context["bot"]
     workspace, user = workspace_of(context), body["user"]["id"]
     try:
-        windows, errors = check_form(bot.fast, workspace, user, view["state"]["values"])
-    except Exception:
+        windows, errors = in_time(bot, check_form, bot.fast, workspace, user, view["state"]["values"])
+    except (TimeoutError, SQLAlchemyError):
         log.warning("checking the availability form failed", exc_info=True)
         ack(response_action="errors", errors={ui.DATE: UNAVAILABLE})
         return

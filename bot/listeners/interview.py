@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks import slots as ui
 from bot.blocks.common import MAX_OPTION_TEXT, MAX_OPTIONS, clip, error_text
 from bot.listeners.requests import (
-    ACK_BUDGET_S,
     UNAVAILABLE,
     NotRecorded,
     SlackRequest,
     action_target,
+    in_time,
     record,
     response_target,
     workspace_of,
@@ -80,11 +80,10 @@ def open_search_form(bot: Any, workspace: str, command: dict) -> None:
 def _options(ack: Ack, body: dict, context: BoltContext, role: Role) -> None:
     """Select-menu choices, answered at once from the bounded database; none when it fails."""
     bot = context["bot"]
-    future = bot.ack_pool.submit(people.people_options, bot.fast, workspace_of(context), body["user"]["id"], role,
-                                 body.get("value") or "", MAX_OPTIONS)
     try:
-        found = future.result(timeout=ACK_BUDGET_S)
-    except (FutureTimeout, Exception):
+        found = in_time(bot, people.people_options, bot.fast, workspace_of(context), body["user"]["id"], role,
+                        body.get("value") or "", MAX_OPTIONS)
+    except (TimeoutError, SQLAlchemyError):
         log.warning("loading %s options failed", role.value, exc_info=True)
         found = []
     ack(options=[{"text": {"type": "plain_text", "text": clip(p.label, MAX_OPTION_TEXT)}, "value": str(p.person_id)}

@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.jobs.runner import GiveUp, JobRun
@@ -57,6 +58,15 @@ def workspace_of(context: BoltContext) -> str:
     return workspace_key(context.team_id, context.enterprise_id, bool(context.is_enterprise_install))
 
 
+def in_time(bot: Any, work: Callable[..., Any], *args: Any, budget: float = ACK_BUDGET_S) -> Any:
+    """Run database work for an answer Slack is waiting for; TimeoutError past `budget` (the work
+    may go on in its thread, but nobody waits for it)."""
+    try:
+        return bot.ack_pool.submit(work, *args).result(timeout=budget)
+    except FutureTimeout:
+        raise TimeoutError(f"{getattr(work, '__name__', 'work')} took longer than {budget:.1f} s") from None
+
+
 def record(bot: Any, context: BoltContext, *, route: str, args: Mapping[str, Any], reply: Mapping[str, Any],
            dedupe: str) -> None:
     """Store the request as a job and wake a runner; raises NotRecorded past ACK_BUDGET_S."""
@@ -80,8 +90,11 @@ def record(bot: Any, context: BoltContext, *, route: str, args: Mapping[str, Any
         future.add_done_callback(lambda done: _withdraw_if_written(bot, done, dedupe_key))
         log.warning("recording %s took longer than %.1f s; told the user to try again", route, ACK_BUDGET_S)
         raise NotRecorded from None
-    except Exception as err:
+    except SQLAlchemyError as err:
         log.warning("recording %s failed: %s", route, err)
+        raise NotRecorded from None
+    except Exception:
+        log.exception("recording %s failed", route)
         raise NotRecorded from None
     if bot.runner is not None:
         bot.runner.poke(jobs.REQUESTS)
