@@ -45,6 +45,9 @@ def on_error(error: Exception, body: dict) -> None:
 
 def create_app(bot: Bot) -> App:
     settings = bot.ctx.settings
+    # Bolt reads SLACK_BOT_TOKEN from the environment and warns that the authorize function wins;
+    # it does, on purpose (one installation per workspace).
+    logging.getLogger("slack_bolt.App").addFilter(lambda record: "will be unused" not in record.getMessage())
     app = App(
         client=WebClient(base_url=settings.slack_api_url),  # Bolt's own calls go where ours go
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",

@@ -20,6 +20,20 @@ def mentioned_users(text: str) -> list[str]:
     return MENTION.findall(text)
 
 
+def whole_number(text: str, maximum: int = 10**9) -> int | None:
+    """An ASCII whole number up to `maximum`, else None (`"²".isdigit()` is True, and a long
+    one would not fit a database column)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdecimal()) or len(text) > len(str(maximum)) or int(text) > maximum:
+        return None
+    return int(text)
+
+
+def unescape(text: str) -> str:
+    """Slack sends `&`, `<` and `>` typed in a command as entities; the words mean the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 @dataclass
 class OfferQuery:
     """`/interview offer @cand @int [@int …] [60m] [3 slots | count=3]`"""
@@ -44,12 +58,12 @@ def parse_offer(text: str, default_count: int = 3) -> OfferQuery:
         word = words[i]
         if UNIT_DURATION.match(word):
             duration = parse_duration(word)
-        elif (match := COUNT.match(word)) or (word.isdigit() and i + 1 < len(words)
+        elif (match := COUNT.match(word)) or (whole_number(word, 99) is not None and i + 1 < len(words)
                                               and words[i + 1].lower() in ("slot", "slots")):
             count = int(match.group(1)) if match else int(word)
             i += 0 if match else 1
         else:
-            hint = f" Say `{word}m` for a duration or `{word} slots` for how many." if word.isdigit() else ""
+            hint = f" Say `{word}m` for a duration or `{word} slots` for how many." if word.isdecimal() else ""
             raise ParseError(f"I did not understand {word!r}.{hint}", example=OFFER_EXAMPLE)
         i += 1
     if len(users) < 2:
@@ -60,7 +74,7 @@ def parse_offer(text: str, default_count: int = 3) -> OfferQuery:
 def parse_duration(token: str) -> int:
     """`60m`, `90min`, `1h`, `2h` → minutes."""
     match = DURATION.match(token.strip())
-    if not match:
+    if not match or not match.group(1).isascii():
         raise ParseError(f"{token!r} is not a duration.", example="60m")
     value = int(match.group(1))
     unit = (match.group(2) or "m").lower()
@@ -74,8 +88,8 @@ def parse_date(token: str, today: date) -> date:
         return today
     if token == "tomorrow":
         return today + timedelta(days=1)
-    if token.startswith("+") and token[1:].isdigit():
-        return today + timedelta(days=int(token[1:]))
+    if token.startswith("+") and (days := whole_number(token[1:], 3650)) is not None:
+        return today + timedelta(days=days)
     try:
         return datetime.strptime(token, "%Y-%m-%d").date()
     except ValueError:

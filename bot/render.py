@@ -13,8 +13,6 @@ from functools import singledispatch
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.views import View
-
 from bot.blocks import availability as availability_ui
 from bot.blocks import interviews as interview_ui
 from bot.blocks import slots as slots_ui
@@ -25,7 +23,6 @@ from bot.blocks.common import (
     context,
     error_text,
     esc,
-    plain,
     section,
     text_blocks,
     to_dicts,
@@ -48,6 +45,7 @@ from bot.usecases.booking import (
     SlotGone,
 )
 from bot.usecases.calendars import CalendarLinked, CalendarsShown, CalendarsUnlinked
+from bot.usecases.home import HomeView
 from bot.usecases.offers import OfferNotice, OfferPicked, OfferSent, Picked
 from bot.usecases.people import PeopleList, RegistrationDecided, RegistrationRequested, Said
 from bot.usecases.search import SlotsFound
@@ -244,8 +242,9 @@ def _(result: TemplateRemoved) -> Message:
 def reply(result: object, target: dict[str, Any]) -> Message:
     """The job payload for answering `result` at `target` (see bot.jobs.deliver)."""
     kind = target["kind"]
-    if kind == "home":
-        return {"view": home_view(result)}  # type: ignore[arg-type]
+    if kind == "home":  # the Home tab, or (a problem) what went wrong in its place
+        view = home_view(result) if isinstance(result, HomeView) else {"type": "home", "blocks": message(result)["blocks"]}
+        return {"view": view}
     if kind == "view":
         return {"view": modal(result, target.get("metadata")), **message(result)}
     return message(result)
@@ -255,12 +254,9 @@ def modal(result: object, metadata: dict[str, Any] | None = None) -> dict:
     """An answer shown in the modal it came from: slot lists get the modal's 100 blocks."""
     if isinstance(result, SlotsFound):
         meta = {**(metadata or {}), "params": result.query.dumps()}
-        return View(type="modal", callback_id="slots_results", title=plain("Interview slots"), close=plain("Done"),
-                    blocks=slots_ui.slot_blocks(result, limit=VIEW_BLOCKS), private_metadata=json.dumps(meta)
-                    ).to_dict()
-    blocks = message(result)["blocks"]
-    return View(type="modal", title=plain("Interview scheduling"), close=plain("Close"),
-                blocks=blocks[:VIEW_BLOCKS]).to_dict()
+        return slots_ui.modal("Interview slots", slots_ui.slot_blocks(result, limit=VIEW_BLOCKS),
+                              callback_id="slots_results", private_metadata=json.dumps(meta))
+    return slots_ui.modal("Interview scheduling", message(result)["blocks"][:VIEW_BLOCKS])
 
 
 # -- notices (DMs) ---------------------------------------------------------------------------
@@ -282,7 +278,7 @@ def _(item: InterviewNotice) -> Message:
 @notice.register
 def _(item: OfferNotice) -> Message:
     zone = ZoneInfo(item.tz)
-    return {"text": f"Pick an interview time with {esc(item.interviewers)}",
+    return {"text": f"Pick an interview time with {esc(item.interviewers)}", "watcher": item.watcher,
             "blocks": interview_ui.offer_message(item.offer_id, item.slots, zone, item.interviewers,
                                                  when(item.expires_at, zone))}
 

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.common import error_text, text_blocks
+from bot.blocks.slots import message_modal
 from bot.directory import SlackDirectory
 from bot.jobs.deliver import deliver_dm, deliver_reply, dm_gave_up
 from bot.jobs.reminders import reminder_gave_up, send_reminder
@@ -72,9 +73,22 @@ class Bot:
 
         self.forms.submit(run)
 
-    def say_unavailable(self, body: dict) -> None:
-        """A click that could not be recorded: tell the person at once (nothing was done)."""
-        _post(body.get("response_url"), f":warning: {UNAVAILABLE}")
+    def say_unavailable(self, workspace: str, body: dict) -> None:
+        """A click that could not be recorded: tell the person, after the ack and off its thread,
+        where they clicked (a message's response_url, or the modal); nothing was done."""
+        text = f":warning: {UNAVAILABLE}"
+        view_id = (body.get("view") or {}).get("id") if (body.get("container") or {}).get("type") == "view" else None
+
+        def tell() -> None:
+            if view_id is None:
+                _post(body.get("response_url"), text)
+                return
+            try:
+                self.clients.web(workspace).views_update(view_id=view_id, view=message_modal(text, "Interview scheduling"))
+            except Exception:
+                log.warning("could not show a modal that the click was not taken", exc_info=True)
+
+        self.forms.submit(tell)
 
     def start(self, **runner_options: Any) -> Bot:
         runner_options.setdefault("lease", timedelta(seconds=self.ctx.settings.job_lease_s))

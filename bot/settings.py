@@ -180,7 +180,7 @@ class Settings:
     def rules(self, duration_min: int | None = None) -> SearchRules:
         """The default search rules, optionally with another duration."""
         return SearchRules(
-            duration=timedelta(minutes=duration_min or self.duration_min),
+            duration=timedelta(minutes=self.duration_min if duration_min is None else duration_min),
             step=timedelta(minutes=self.step_min),
             min_notice=timedelta(minutes=self.min_notice_min),
             horizon=timedelta(days=self.horizon_days),

@@ -145,6 +145,16 @@ def ensure_mock_links(session: Session, people: Sequence[Person]) -> None:
     session.flush()
 
 
+def needs_refresh(session: Session, people: Sequence[Person], now: datetime, *, refresh_after: timedelta,
+                  mock: bool = False) -> bool:
+    """Whether any of their calendars is due a re-read (or, with the mock source, missing)."""
+    links = links_of(session, [p.id for p in people])
+    if mock and any(not group for group in links.values()):
+        return True
+    return any(ln.last_fetched_at is None or now - ln.last_fetched_at >= refresh_after
+               for group in links.values() for ln in group)
+
+
 def refresh_calendars(
     db: Database,
     people: Sequence[Person],
@@ -159,10 +169,11 @@ def refresh_calendars(
     policy: AddressPolicy | None = None,
 ) -> list[str]:
     """Re-read stale calendars of `people` into the cache; returns one sentence per failure."""
-    with db.unit_of_work() as uow:
-        if mock:
+    if mock:
+        with db.unit_of_work() as uow:
             ensure_mock_links(uow.session, [uow.session.get(Person, p.id) for p in people])
             uow.commit()
+    with db.unit_of_work(write=False) as uow:
         links = [link for group in links_of(uow.session, [p.id for p in people]).values() for link in group]
         names = {p.id: p.name for p in people}
         zones = {p.id: ZoneInfo(p.tz) for p in people}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +63,7 @@ def make_engine(url: str, *, interactive: bool = False, **kwargs: Any) -> Engine
     if url.startswith("sqlite"):
         timeout = INTERACTIVE_TIMEOUT_S if interactive else 30
         engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine, timeout)
+        _configure_sqlite(engine, timeout, urgent=interactive)
         return engine
     if interactive:
         kwargs.setdefault("pool_timeout", INTERACTIVE_TIMEOUT_S)
@@ -84,7 +85,7 @@ def _bounded_postgres_args(url: str) -> dict[str, Any]:
             "keepalives": 1, "keepalives_idle": 1, "keepalives_interval": 1, "keepalives_count": 2}
 
 
-def _configure_sqlite(engine: Engine, timeout: float) -> None:
+def _configure_sqlite(engine: Engine, timeout: float, *, urgent: bool = False) -> None:
     """WAL, foreign keys, and explicit BEGIN so writers can take the lock up front.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT/serialisation; the
@@ -109,7 +110,7 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("sqlite_begin_immediate", False)
         if immediate:
-            if not writers.acquire(timeout=timeout):
+            if not writers.acquire(timeout=timeout, urgent=urgent):
                 raise sqlite3.OperationalError("database is locked (by another writer of this process)")
             conn.info["holds_writer_lock"] = True
         try:
@@ -126,13 +127,43 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
     event.listen(engine, "rollback", _release)
 
 
-_WRITER_LOCKS: dict[str, threading.Lock] = {}
+class WriterLock:
+    """One per SQLite file in this process: its writers queue here instead of in SQLite's busy
+    handler (which sleeps in growing steps while it polls the file lock), and an urgent writer
+    (a request Slack is waiting to see acknowledged) goes before the background ones."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    def acquire(self, *, timeout: float, urgent: bool) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._free:
+            self._urgent_waiting += urgent
+            try:
+                while self._held or (not urgent and self._urgent_waiting):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not self._free.wait(remaining):
+                        return False
+                self._held = True
+                return True
+            finally:
+                self._urgent_waiting -= urgent
+
+    def release(self) -> None:
+        with self._free:
+            self._held = False
+            self._free.notify_all()
 
 
-def _writer_lock(path: str) -> threading.Lock:
-    """One lock per SQLite file in this process: its writers queue here, in order, instead of
-    in SQLite's busy handler, which sleeps in growing steps while it polls the file lock."""
-    return _WRITER_LOCKS.setdefault(path, threading.Lock())
+_WRITER_LOCKS: dict[str, WriterLock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _writer_lock(path: str) -> WriterLock:
+    with _LOCKS_LOCK:
+        return _WRITER_LOCKS.setdefault(path, WriterLock())
 
 
 class Database:

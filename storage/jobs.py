@@ -32,15 +32,28 @@ def defer(
     workspace_id: str | None = None,
     dedupe_key: str | None = None,
     deadline: datetime | None = None,
+    claimed_by: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> int | None:
     """Add a job to the caller's transaction; None when `dedupe_key` is already taken (a retry
-    of the same request, a reminder already planned for that time)."""
+    of the same request, a reminder already planned for that time). `claimed_by`: the job is
+    born claimed by that runner, which runs it at once without claiming it (the first attempt)."""
     values = {"kind": kind, "payload": dict(payload), "run_at": run_at, "queue": queue,
               "workspace_id": workspace_id, "dedupe_key": dedupe_key, "deadline": deadline}
+    if claimed_by is not None:
+        values.update(claimed_by=claimed_by, claimed_until=run_at + lease, attempts=1)
     insert = upsert_insert(session, Job).values(**values)
     if dedupe_key is not None:
         insert = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
     return session.execute(insert.returning(Job.id)).scalar()
+
+
+def adopted(session: Session, job_ids: Sequence[int], worker: str) -> list[Job]:
+    """Jobs born claimed by `worker` (see `defer`), to run now."""
+    if not job_ids:
+        return []
+    return list(session.scalars(select(Job).where(Job.id.in_(job_ids), Job.claimed_by == worker,
+                                                  Job.status == JobStatus.pending)))
 
 
 def _due(queue: str, now: datetime) -> list[Any]:
@@ -56,17 +69,16 @@ def any_due(session: Session, queue: str, now: datetime) -> bool:
 def claim(
     session: Session, queue: str, now: datetime, worker: str, *, limit: int, lease: timedelta = DEFAULT_LEASE
 ) -> list[Job]:
-    """Lease up to `limit` due jobs of `queue`, earliest first; each claim counts as an attempt
-    (so a job that keeps killing its process is given up on, not retried for ever)."""
-    query = select(Job).where(*_due(queue, now)).order_by(Job.run_at, Job.id).limit(limit)
+    """Lease up to `limit` due jobs of `queue`, earliest first, in one UPDATE … RETURNING; each
+    claim counts as an attempt (so a job that keeps killing its process is given up on, not
+    retried for ever)."""
+    due = select(Job.id).where(*_due(queue, now)).order_by(Job.run_at, Job.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    jobs = list(session.scalars(query))
-    for job in jobs:
-        job.claimed_by, job.claimed_until = worker, now + lease
-        job.attempts += 1
-    session.flush()
-    return jobs
+        due = due.with_for_update(skip_locked=True)
+    statement = (update(Job).where(Job.id.in_(due.scalar_subquery()))
+                 .values(claimed_by=worker, claimed_until=now + lease, attempts=Job.attempts + 1)
+                 .returning(Job).execution_options(synchronize_session=False))
+    return sorted(session.scalars(statement), key=lambda job: (job.run_at, job.id))
 
 
 def _mine(job_id: int, worker: str) -> list[Any]:
@@ -117,20 +129,13 @@ def heartbeat(session: Session, job_ids: Sequence[int], worker: str, until: date
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
 
 
-def release(session: Session, job_ids: Sequence[int], worker: str) -> None:
-    """Hand back claims this worker will not run (it is stopping); the attempt does not count."""
-    if job_ids:
-        session.execute(update(Job).where(Job.id.in_(job_ids), Job.claimed_by == worker,
-                                          Job.status == JobStatus.pending)
-                        .values(claimed_by=None, claimed_until=None, attempts=Job.attempts - 1)
-                        .execution_options(synchronize_session=False))
-
-
 def cancel(session: Session, job_ids: Sequence[int], now: datetime) -> int:
-    """Withdraw pending jobs (a cancelled interview's reminders); one already running finishes."""
+    """Withdraw pending jobs (a cancelled interview's reminders); one a runner holds right now
+    is left to finish (its handler sees what changed)."""
     if not job_ids:
         return 0
-    statement = (update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.pending)
+    statement = (update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.pending,
+                                   or_(Job.claimed_until.is_(None), Job.claimed_until < now))
                  .values(status=JobStatus.cancelled, finished_at=now))
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
 

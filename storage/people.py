@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from scheduling.errors import SchedulingError
 from storage.db import upsert_insert
@@ -29,13 +29,10 @@ def is_email(handle: str) -> bool:
 def find_person(session: Session, workspace_id: str, handle: str) -> Person | None:
     """A person by Slack user id or (case-insensitively) by email."""
     handle = handle.strip()
-    if is_email(handle):
-        query = select(Person).where(Person.workspace_id == workspace_id, Person.email == handle.lower())
-    else:
-        query = select(Person).where(
-            Person.workspace_id == workspace_id, Person.slack_user_id == handle.upper()
-        )
-    return session.scalars(query).first()
+    column, value = (Person.email, handle.lower()) if is_email(handle) else (Person.slack_user_id, handle.upper())
+    query = (select(Person).where(Person.workspace_id == workspace_id, column == value)
+             .options(joinedload(Person.roles)))  # one query, not two: this is on every request's path
+    return session.scalars(query).unique().first()
 
 
 def get_person(session: Session, workspace_id: str, handle: str) -> Person:

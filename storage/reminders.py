@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scheduling.intervals import iso_z
 from storage import jobs
 from storage.models import (
     Interview,
@@ -71,9 +70,10 @@ def plan_reminders(session: Session, interview: Interview, offsets_min: Sequence
     session.flush()
     for row in planned:
         if row.status is ReminderStatus.pending and row.job_id is None:
+            # No dedupe key: the row points at its one live job, and a move away and back again
+            # must get a new job for a time an old (done or withdrawn) one had.
             row.job_id = jobs.defer(session, kind=REMINDER_JOB, payload={"reminder_id": row.id}, run_at=row.due_at,
-                                    workspace_id=interview.workspace_id,
-                                    dedupe_key=f"reminder:{row.id}:{iso_z(row.due_at)}")
+                                    workspace_id=interview.workspace_id)
     session.flush()
     return planned
 
@@ -149,3 +149,9 @@ def due_reminder(session: Session, reminder_id: int) -> Due | None:
     others = ", ".join(name for pid, name in names.items() if pid != person_id) or "—"
     return Due(reminder_id, offset, status, job_id, interview_id, start, end, interview_status,
                names.get(candidate_id, ""), person_id, slack_id, tz, others)
+
+
+def booker_of(session: Session, interview_id: int) -> str | None:
+    """The Slack id of the person who booked the interview (told when its messages fail)."""
+    return session.scalar(select(Person.slack_user_id).join(Interview, Interview.booked_by == Person.id)
+                          .where(Interview.id == interview_id))

@@ -178,7 +178,7 @@ def get_template(session: Session, workspace_id: str, ref: str | int) -> Intervi
     """By id (digits) or by name, case-insensitively."""
     text = str(ref).strip()
     query = select(InterviewTemplate).where(InterviewTemplate.workspace_id == workspace_id)
-    if text.isdigit():
+    if text.isascii() and text.isdecimal() and len(text) <= 12:
         query = query.where(InterviewTemplate.id == int(text))
     else:
         query = query.where(func.lower(InterviewTemplate.name) == text.lower())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
@@ -21,12 +24,20 @@ def ensure_workspace(
     session: Session, key: str, *, team_id: str | None = None, enterprise_id: str | None = None,
     is_enterprise_install: bool = False,
 ) -> None:
-    """Create the workspace row if it is new (safe under concurrent first contacts)."""
+    """Create the workspace row if it is new (safe under concurrent first contacts). A row found
+    stored is remembered for the engine: workspaces are not deleted while the bot runs, and the
+    ack path then writes its request alone."""
+    seen = _KNOWN.setdefault(session.get_bind().engine, set())
+    if key in seen:
+        return
     if session.get(Workspace, key) is not None:
+        seen.add(key)
         return
     session.execute(
         upsert_insert(session, Workspace)
-        .values(key=key, team_id=team_id, enterprise_id=enterprise_id,
-                is_enterprise_install=is_enterprise_install)
+        .values(key=key, team_id=team_id, enterprise_id=enterprise_id, is_enterprise_install=is_enterprise_install)
         .on_conflict_do_nothing(index_elements=["key"])
     )
+
+
+_KNOWN: WeakKeyDictionary[Engine, set[str]] = WeakKeyDictionary()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.blocks.slots import book_value
+from bot.blocks.slots import book_query, book_value
 from bot.usecases.search import SearchQuery
 from scheduling.intervals import Interval
 from storage.availability import add_windows
@@ -144,7 +144,7 @@ def crash_mid_burst(db_url: str, *, clicks: int = 30, kill_after_acks: int = 8, 
         def click(n: int) -> None:
             slot = slots[n - 1 if n % 5 == 4 else n]  # every fifth click doubles the one before
             name = f"click-{n}"
-            payload = block_actions_payload(user_id=HR, action_id="book_slot", value=book_value(query, slot),
+            payload = block_actions_payload(user_id=HR, action_id="book_slot", value=book_value(book_query(query), slot),
                                             response_url=fake.response_url(name))
             try:
                 if client.action(payload).status == 200:
@@ -289,7 +289,7 @@ def outage_during_booking(db_url: str, mode: str, seconds: float = 25) -> Tally:
         try:
             fake.outage(["chat.postMessage", "conversations.open"], seconds, mode=mode)
             client = SlackClient(f"http://127.0.0.1:{port}", SECRET, response_url=fake.response_url, timeout=5)
-            payload = block_actions_payload(user_id=HR, action_id="book_slot", value=book_value(query, slots[0]),
+            payload = block_actions_payload(user_id=HR, action_id="book_slot", value=book_value(book_query(query), slots[0]),
                                             response_url=fake.response_url("outage"))
             tally.acked = int(client.action(payload).status == 200)
             answers = _await_answers(fake, ["outage"], timeout=30)

@@ -84,8 +84,16 @@ def serve(bot: Bot, settings: Settings) -> tuple[str, object]:
     """The bot's WSGI app on a free loopback port; returns its URL and the server."""
     server = create_server(wsgi_app(create_app(bot), settings.slack_signing_secret), host="127.0.0.1", port=0,
                            threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    threading.Thread(target=_run_until_closed, args=(server,), daemon=True).start()
     return f"http://127.0.0.1:{server.effective_port}", server
+
+
+def _run_until_closed(server: object) -> None:
+    """waitress's loop may be polling the socket the test's teardown just closed (EBADF)."""
+    try:
+        server.run()  # type: ignore[attr-defined]
+    except OSError:
+        pass
 
 
 def start_bot(fake: FakeSlack, db: Database, clock: ManualClock, tokens: tuple[str, ...] = ("xoxb-test-token",),

@@ -4,6 +4,7 @@ slower than its lease while another runner watches. Counted in the fake's messag
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -167,3 +168,31 @@ def test_an_exact_retry_of_a_request_by_slack_runs_it_once(env: SlackEnv) -> Non
                                                          Job.payload["route"].as_string() == "book")).all()
     assert len(requests) == 1
 
+
+
+@pytest.mark.parametrize("reply", [{"kind": "home", "user": HR}, {"kind": "response_url", "user": HR}])
+def test_a_request_started_too_late_is_answered_that_it_could_not_finish(db: Database, reply: dict) -> None:
+    """Started after its deadline (the bot was down for longer), a request is not run any more:
+    whoever asked is told, on the surface they asked from (the Home tab too), once."""
+    with FakeSlack() as fake:
+        clock = ManualClock(NOW)
+        bot = hand_driven_bot(fake, db, clock)
+        if reply["kind"] == "response_url":
+            reply = {**reply, "url": fake.response_url("late")}
+        with db.unit_of_work() as uow:
+            from storage.workspaces import ensure_workspace
+
+            ensure_workspace(uow.session, "T0001", team_id="T0001")
+            jobs.defer(uow.session, kind="slack.request", queue=jobs.REQUESTS, workspace_id="T0001", run_at=NOW,
+                       deadline=NOW + timedelta(minutes=5), dedupe_key="request:late",
+                       payload={"route": "home" if reply["kind"] == "home" else "interview", "user": HR,
+                                "args": {"text": "list"}, "reply": reply})
+            uow.commit()
+        clock.set(NOW + timedelta(minutes=6))
+        bot.runner.run_pending(jobs.REQUESTS)
+        bot.runner.run_pending(jobs.DELIVERIES)
+        told = fake.calls("views.publish" if reply["kind"] == "home" else "response_url")
+        assert len(told) == 1 and "could not finish" in json.dumps(told[0].args)
+        with db.unit_of_work(write=False) as uow:
+            request = uow.session.scalars(select(Job).where(Job.kind == "slack.request")).one()
+            assert request.status is JobStatus.failed and "too long" in request.last_error

@@ -118,6 +118,8 @@ def test_while_sqlite_is_locked_forms_commands_and_menus_answer_within_3_s(
 
 @pytest.mark.postgres
 def test_while_postgres_stalls_forms_commands_and_menus_answer_within_3_s(db: Database) -> None:
+    """…and a request stored late, after its ack said it was not, is withdrawn, so that the
+    person's second try (the very same request again) is taken."""
     if db.is_sqlite:
         pytest.skip("a stalled PostgreSQL connection")
     proxy = StallingProxy("127.0.0.1", make_url(db.url).port or 5432)
@@ -128,15 +130,80 @@ def test_while_postgres_stalls_forms_commands_and_menus_answer_within_3_s(db: Da
             proxy.stall()
             try:
                 form = env.slack.view_submission(user_id=INTV, callback_id="availability_modal", values=_form())
-                command = env.slack.command("/availability", "list", user_id=CAND)
+                command = env.slack.command("/availability", "list", user_id=CAND, trigger_id="T-late",
+                                            response_url=env.fake.response_url("late"))
                 elapsed, options = _suggest(env, "UHR0001")
             finally:
                 proxy.resume()
             assert form.elapsed < 3 and form.body["response_action"] == "errors"
             assert command.elapsed < 3 and "try again" in command.text
             assert elapsed < 3 and options == []
-            env.slack.command("/availability", "list", user_id=CAND)
-            env.fake.wait_for("response_url", count=5, timeout=20)  # recovered
+            time.sleep(2)  # what was stuck reaches the database now
+            with db.unit_of_work(write=False) as uow:
+                late = uow.session.scalars(select(Job).where(Job.kind == "slack.request")).all()
+            assert all(j.status.value == "cancelled" and j.dedupe_key is None for j in late
+                       if j.payload["route"] == "availability" and j.payload["args"]["text"] == "list")
+            again = env.slack.command("/availability", "list", user_id=CAND, trigger_id="T-late",
+                                      response_url=env.fake.response_url("late"))
+            assert again.status == 200 and not again.text
+            answers = env.fake.wait_for("response_url", count=5, timeout=20)  # recovered and answered
+            assert any(c.path.endswith("/late") and "availability" in c.args["text"] for c in answers)
     finally:
         proxy.close()
         proxied.dispose()
+
+
+def test_odd_numbers_and_dates_get_a_clear_answer(slack_env: SlackEnv) -> None:
+    env = slack_env
+    seed_pair(env)
+    cases = [("/availability", "remove ²", CAND, "number of the window"),
+             ("/interview", "template remove 99999999999999999999", "UHR0001", "No interview template"),
+             ("/interview", f"slots <@{CAND}> <@{INTV}> from +99999999999", "UHR0001", "is not a date"),
+             ("/interview", f"slots <@{CAND}> <@{INTV}> 0m", "UHR0001", "must be positive")]
+    for n, (command, text, user, _) in enumerate(cases):
+        env.slack.command(command, text, user_id=user, response_url=env.fake.response_url(f"odd-{n}"))
+    for n, (_, text, _, expected) in enumerate(cases):
+        answer = env.fake.wait_for("response_url", count=4 + len(cases))
+        got = next(c.args["text"] for c in answer if c.path.endswith(f"/odd-{n}"))
+        assert expected in got and "could not finish" not in got, (text, got)
+
+
+def test_entities_in_command_text_mean_the_characters(slack_env: SlackEnv) -> None:
+    """Slack sends `&`, `<`, `>` typed in a command as entities; names are stored as typed."""
+    env = slack_env
+    env.slack.command("/interview", "list", user_id="UHR0001")
+    env.fake.wait_for("response_url")
+    env.slack.command("/interview-admin", "candidate add tom@example.com Tom &amp; Jerry &lt;3", user_id="UHR0001")
+    env.fake.wait_for("response_url", count=2)
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(Person.name).where(Person.email == "tom@example.com")).one() == "Tom & Jerry <3"
+
+
+def test_without_the_right_naming_someone_looks_nobody_up(slack_env: SlackEnv) -> None:
+    """Only HR may act for others: a candidate naming a user makes the bot fetch nobody."""
+    env = slack_env
+    env.fake.add_user("UOTHER01", "Otto Other", "otto@example.com")
+    env.slack.command("/interview-register", "candidate", user_id=CAND)
+    env.fake.wait_for("response_url")
+    env.slack.command("/availability", "for <@UOTHER01> list", user_id=CAND)
+    env.slack.command("/interview", f"slots <@UOTHER01> <@{INTV}>", user_id=CAND)
+    answers = [c.args["text"] for c in env.fake.wait_for("response_url", count=3)[1:]]
+    assert all("Only HR" in a for a in answers), answers
+    assert [c.args["user"] for c in env.fake.calls("users.info")] == [CAND]
+
+
+def test_a_modal_click_that_cannot_be_recorded_is_answered_in_the_modal(
+        db: Database, locked_sqlite: sqlite3.Connection) -> None:
+    from tests.slack_requests import block_actions_payload, modal_view
+
+    with running_bot(db) as env:
+        locked_sqlite.execute("BEGIN IMMEDIATE")
+        try:
+            view = modal_view(callback_id="slots_results", view_id="VCLICK")
+            response = env.slack.action(block_actions_payload(user_id="UHR0001", action_id="book_slot",
+                                                              value="{}", view=view))
+        finally:
+            locked_sqlite.execute("ROLLBACK")
+        assert response.status == 200 and response.elapsed < 3
+        shown = env.fake.wait_for("views.update")[-1].args
+        assert shown["view_id"] == "VCLICK" and "try again" in json.dumps(shown["view"])

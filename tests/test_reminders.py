@@ -122,3 +122,18 @@ def test_shared_job_store_tolerates_jobs_vanishing_under_it(db: Database) -> Non
     finally:
         scheduler.shutdown(wait=False)
 
+
+
+def test_an_interview_moved_away_and_back_gets_its_reminders_again(db: Database) -> None:
+    """The job of the first plan is withdrawn by the move; moving back needs a job of its own."""
+    interview_id = booked_interview(db, START, NOW, offsets=(60,))
+    for start in (START + timedelta(days=1), START):
+        with db.unit_of_work() as uow:
+            interview = uow.session.get(Interview, interview_id)
+            interview.start_at, interview.end_at = start, start + timedelta(hours=1)
+            store.plan_reminders(uow.session, interview, [60], NOW)
+            uow.commit()
+    for row in _rows(db):
+        job = _job(db, row.job_id)
+        assert row.status is ReminderStatus.pending and row.due_at == START - timedelta(hours=1)
+        assert job is not None and job.status is JobStatus.pending and job.run_at == row.due_at

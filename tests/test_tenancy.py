@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.blocks.slots import book_value
+from bot.blocks.slots import book_query, book_value
 from bot.usecases.search import SearchQuery
 from scheduling.intervals import Interval
 from storage.db import Database
@@ -130,7 +130,7 @@ def test_hr_of_another_workspace_can_neither_read_nor_change_anything(two_worksp
     assert "No interview template" in _b_command(env, slack, "/interview", f"template remove {template_id}")
     assert "None yet" in _b_command(env, slack, "/interview", "template list")
     # Buttons, with A's ids in their values.
-    assert "no longer registered" in _b_button(env, slack, "book_slot", book_value(query, slot))
+    assert "no longer registered" in _b_button(env, slack, "book_slot", book_value(book_query(query), slot))
     assert "no longer registered" in _b_button(env, slack, "slots_page_next", query.dumps())
     for action in ("interview_cancel", "interview_reschedule"):
         assert f"no interview #{interview_id}" in _b_button(env, slack, action, str(interview_id))

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.views import View
-
-from bot.blocks.common import bullet_chunks, context, divider, esc, header, section
+from bot.blocks.common import bullet_chunks, context, divider, esc, header, section, to_dicts
 from bot.timefmt import span
 from bot.usecases.booking import InterviewRow
 from bot.usecases.home import HomeView
@@ -41,4 +39,4 @@ def home_view(home: HomeView) -> dict:
                                  "None. Add some with `/availability`.")]
     if home.today is not None:
         blocks += [divider(), *_list("Today's interviews (everyone)", _rows(home.today, zone), "None today.")]
-    return View(type="home", blocks=blocks).to_dict()
+    return {"type": "home", "blocks": to_dicts(blocks)}

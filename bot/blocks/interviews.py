@@ -6,9 +6,18 @@ import json
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
-
-from bot.blocks.common import MESSAGE_BLOCKS, bullet_chunks, context, esc, plain, section, to_dicts
+from bot.blocks.common import (
+    MESSAGE_BLOCKS,
+    BlockDict,
+    actions,
+    bullet_chunks,
+    button,
+    confirm,
+    context,
+    esc,
+    section,
+    to_dicts,
+)
 from bot.timefmt import span
 from scheduling.intervals import Interval
 
@@ -16,12 +25,11 @@ CANCEL_ACTION, RESCHEDULE_ACTION, MOVE_ACTION = "interview_cancel", "interview_r
 GRADE_ACTION, OFFER_PICK_ACTION = "interview_grade", "offer_pick"
 
 
-def hr_controls(interview_id: int) -> ActionsBlock:
-    return ActionsBlock(block_id=f"controls-{interview_id}", elements=[
-        ButtonElement(action_id=RESCHEDULE_ACTION, text=plain("Reschedule"), value=str(interview_id)),
-        ButtonElement(action_id=CANCEL_ACTION, text=plain("Cancel"), style="danger", value=str(interview_id),
-                      confirm=ConfirmObject(title="Cancel the interview?", text="Everyone will be told.",
-                                            confirm="Cancel it", deny="Keep it")),
+def hr_controls(interview_id: int) -> BlockDict:
+    return actions(f"controls-{interview_id}", [
+        button(RESCHEDULE_ACTION, "Reschedule", str(interview_id)),
+        button(CANCEL_ACTION, "Cancel", str(interview_id), style="danger",
+               confirm=confirm("Cancel the interview?", "Everyone will be told.", "Cancel it", "Keep it")),
     ])
 
 
@@ -57,20 +65,19 @@ def listing(title: str, rows: Sequence[tuple[int, Interval, str]], zone: tzinfo,
 
 
 def grade_prompt(interview_id: int, when: Interval, zone: tzinfo, candidate: str) -> list[dict]:
-    buttons = [ButtonElement(action_id=f"{GRADE_ACTION}_{g}", text=plain(str(g)),
-                             value=json.dumps({"i": interview_id, "g": g})) for g in range(6)]
+    buttons = [button(f"{GRADE_ACTION}_{g}", str(g), json.dumps({"i": interview_id, "g": g})) for g in range(6)]
     return to_dicts([
         section(f":memo: How did *{esc(candidate)}* do? ({span(when, zone)})\nGrade 0 (poor) to 5 (excellent)."),
-        ActionsBlock(block_id=f"grade-{interview_id}", elements=buttons),
+        actions(f"grade-{interview_id}", buttons),
     ], MESSAGE_BLOCKS)
 
 
 def offer_message(offer_id: int, slots: Sequence[Interval], zone: tzinfo, who: str, expires: str) -> list[dict]:
     blocks = [section(f":wave: You are invited to an interview with {esc(who)}. Pick the time that suits you "
                       f"(first come, first served; the offer expires {expires}):")]
-    blocks += [section(span(s, zone), accessory=ButtonElement(
-        action_id=f"{OFFER_PICK_ACTION}_{i}", text=plain("Pick"), style="primary",
-        value=json.dumps({"o": offer_id, "i": i}))) for i, s in enumerate(slots)]
+    blocks += [section(span(s, zone), accessory=button(f"{OFFER_PICK_ACTION}_{i}", "Pick",
+                                                       json.dumps({"o": offer_id, "i": i}), style="primary"))
+               for i, s in enumerate(slots)]
     return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
@@ -79,7 +86,7 @@ def move_choices(interview_id: int, slots: Sequence[Interval], zone: tzinfo) -> 
     if not slots:
         return to_dicts([section(":no_entry: No other common slot for everyone in this interview.")], MESSAGE_BLOCKS)
     blocks = [section(f"*Move interview #{interview_id} to:*")]
-    blocks += [section(span(s, zone), accessory=ButtonElement(
-        action_id=f"{MOVE_ACTION}_{n}", text=plain("Move here"),
-        value=json.dumps({"i": interview_id, "s": s.iso()["start"]}))) for n, s in enumerate(slots[:20])]
+    blocks += [section(span(s, zone), accessory=button(f"{MOVE_ACTION}_{n}", "Move here",
+                                                       json.dumps({"i": interview_id, "s": s.iso()["start"]})))
+               for n, s in enumerate(slots[:20])]
     return to_dicts(blocks, MESSAGE_BLOCKS)

@@ -8,8 +8,6 @@ from datetime import date, tzinfo
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
     DatePickerElement,
     ExternalDataMultiSelectElement,
     ExternalDataSelectElement,
@@ -19,7 +17,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import MAX_OPTION_TEXT, clip, context, esc, header, plain, section, to_dicts
+from bot.blocks.common import (
+    MAX_OPTION_TEXT,
+    BlockDict,
+    actions,
+    button,
+    clip,
+    context,
+    esc,
+    header,
+    plain,
+    section,
+    to_dicts,
+)
 from bot.timefmt import clock, day_heading
 from bot.usecases.search import SearchQuery, SlotsFound
 from scheduling.intervals import Interval, iso_z
@@ -73,27 +83,38 @@ def search_modal(
     ).to_dict()
 
 
+def modal(title: str, blocks: list[BlockDict], **fields: str) -> dict:
+    """A modal without inputs, as the Web API takes it (`fields`: callback_id, private_metadata…)."""
+    return {"type": "modal", "title": {"type": "plain_text", "text": clip(title, 24), "emoji": True},
+            "close": {"type": "plain_text", "text": "Close", "emoji": True}, "blocks": blocks, **fields}
+
+
 def message_modal(text: str, title: str = "Interview slots") -> dict:
     """A modal showing one mrkdwn text the caller has escaped (a loading or error screen)."""
-    return View(type="modal", title=plain(title), close=plain("Close"), blocks=[section(text)]).to_dict()
+    return modal(title, [section(text)])
 
 
-def book_value(query: SearchQuery, slot: Interval) -> str:
-    """Everything the Book action needs; the nonce + start make the idempotency key."""
-    data = {"p": json.loads(query.dumps()), "s": iso_z(slot.start)}
-    data["p"].pop("page", None)
+def book_query(query: SearchQuery) -> str:
+    """The search as a Book button carries it (encoded once for a page of buttons)."""
+    data = json.loads(query.dumps())
+    data.pop("page", None)
     return json.dumps(data, separators=(",", ":"))
 
 
-def _slot_section(slot: Interval, viewer: tzinfo, cand_zone: tzinfo, cand_name: str,
-                  query: SearchQuery, bookable: bool):
+def book_value(encoded_query: str, slot: Interval) -> str:
+    """Everything the Book action needs; the nonce + start make the idempotency key."""
+    return f'{{"p":{encoded_query},"s":"{iso_z(slot.start)}"}}'
+
+
+
+def _slot_section(slot: Interval, viewer: tzinfo, cand_zone: tzinfo, cand_name: str, base: str | None) -> BlockDict:
+    """One slot, with its Book button unless `base` (the encoded query) is None."""
     text = f"*{slot.start.astimezone(viewer):%H:%M}–{clock(slot.end, viewer)}*"
     if cand_zone != viewer:
         text += f"   ·   {esc(cand_name)}: {clock(slot.start, cand_zone)}"
-    accessory = ButtonElement(
-        action_id=BOOK_ACTION, text=plain("Book"), style="primary", value=book_value(query, slot)
-    ) if bookable else None
-    return section(text, accessory=accessory) if accessory else section(text)
+    if base is None:
+        return section(text)
+    return section(text, accessory=button(BOOK_ACTION, "Book", book_value(base, slot), style="primary"))
 
 
 def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), bookable: bool = True) -> list[dict]:
@@ -103,6 +124,7 @@ def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), book
     cand = found.candidate
     cand_zone = ZoneInfo(cand.tz)
     query = found.query
+    base = book_query(query) if bookable else None
     names = ", ".join(p.name for p in found.interviewers)
     blocks = [section(line) for line in lead]
     blocks += [
@@ -113,28 +135,26 @@ def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), book
     blocks += [section(f":information_source: {esc(note)}") for note in found.notes[:5]]
     blocks += [section(f":warning: {esc(err)}") for err in found.calendar_errors[:5]]
     if not found.slots:
-        return to_dicts(blocks + _no_slots(found, viewer, cand_zone, bookable), limit)
+        return to_dicts(blocks + _no_slots(found, viewer, cand_zone, base), limit)
     page_size = min(PAGE_SIZE, (limit - len(blocks) - 3) // 2)
     pages = (len(found.slots) + page_size - 1) // page_size
     page = min(max(query.page, 0), pages - 1)
     blocks.append(context(f"{len(found.slots)} slot(s) · page {page + 1} of {pages}"))
     nav = []
     if page > 0:
-        nav.append(ButtonElement(action_id=f"{PAGE_ACTION}_prev", text=plain("◀ Earlier"),
-                                 value=_page_value(query, page - 1)))
+        nav.append(button(f"{PAGE_ACTION}_prev", "◀ Earlier", _page_value(query, page - 1)))
     if page + 1 < pages:
-        nav.append(ButtonElement(action_id=f"{PAGE_ACTION}_next", text=plain("Later ▶"),
-                                 value=_page_value(query, page + 1)))
+        nav.append(button(f"{PAGE_ACTION}_next", "Later ▶", _page_value(query, page + 1)))
     room = limit - len(blocks) - (1 if nav else 0)
     for day, day_slots in group_by_day(found.slots[page * page_size:(page + 1) * page_size], viewer):
         if room < 2:
             break
         blocks.append(section(f"*{day_heading(day)}*"))
         shown = day_slots[:room - 1]
-        blocks += [_slot_section(s, viewer, cand_zone, cand.name, query, bookable) for s in shown]
+        blocks += [_slot_section(s, viewer, cand_zone, cand.name, base) for s in shown]
         room -= 1 + len(shown)
     if nav:
-        blocks.append(ActionsBlock(block_id="paging", elements=nav))
+        blocks.append(actions("paging", nav))
     return to_dicts(blocks, limit)
 
 
@@ -144,12 +164,11 @@ def _page_value(query: SearchQuery, page: int) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _no_slots(found: SlotsFound, viewer: tzinfo, cand_zone: tzinfo, bookable: bool) -> list:
+def _no_slots(found: SlotsFound, viewer: tzinfo, cand_zone: tzinfo, base: str | None) -> list:
     blocks = [section(":no_entry: *No common slot.*")]
     if found.reasons:
         blocks.append(section("\n".join(f"• {esc(r)}" for r in found.reasons[:10])))
     if found.alternatives:
         blocks.append(section("*Nearest alternatives:*"))
-        blocks += [_slot_section(s, viewer, cand_zone, found.candidate.name, found.query, bookable)
-                   for s in found.alternatives[:5]]
+        blocks += [_slot_section(s, viewer, cand_zone, found.candidate.name, base) for s in found.alternatives[:5]]
     return blocks

@@ -7,9 +7,9 @@ earlier one was cut off: dropped reply, timeout, crash) first looks for its mess
 DM's history and only posts if it is not there. Files are shared the same way: the upload is
 invisible until completed, and before completing again the history is searched for the file.
 
-Answers through a `response_url` cannot be looked up; they use `replace_original` where
-there is an original, so a repeat only redraws it. That is the one place where an answer
-whose outcome was unknown may be shown twice.
+Answers through a `response_url` or as an ephemeral message cannot be looked up: after an
+unknown outcome (a lost reply, a timeout, a crash mid-send) such an answer may be shown twice;
+a button's answer uses `replace_original`, so there a repeat only redraws it.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def deliver_dm(run: JobRun, bot: Any) -> None:
 
 def dm_gave_up(run: JobRun, bot: Any, session: Session, reason: str) -> None:
     if run.payload.get("watcher"):
-        _defer_note(session, run, bot, f":warning: Could not notify {_name(run.payload)}: {esc(reason)}.")
+        defer_note(session, run.workspace, run.payload["watcher"], bot.job_clock(),
+                   f":warning: Could not notify {_name(run.payload)}: {esc(reason)}.")
 
 
 def _name(payload: dict[str, Any]) -> str:
@@ -174,16 +175,17 @@ def _tell_watcher(run: JobRun, bot: Any, text: str, **progress: Any) -> None:
     """Note to the watcher and the progress that says so, in one transaction (told once)."""
     run.progress.update(progress)
     with bot.ctx.db.unit_of_work() as uow:
-        _defer_note(uow.session, run, bot, text)
+        defer_note(uow.session, run.workspace, run.payload["watcher"], bot.job_clock(), text)
         if not jobs.save_progress(uow.session, run.job_id, run.worker, run.progress):
             return
         uow.commit()
 
 
-def _defer_note(session: Session, run: JobRun, bot: Any, text: str) -> None:
-    """A plain DM to the watcher (no watcher of its own: trouble with it is only logged)."""
-    jobs.defer(session, kind="slack.dm", workspace_id=run.workspace, run_at=bot.job_clock(),
-               payload={"user": run.payload["watcher"], "text": text, "blocks": text_blocks(text)})
+def defer_note(session: Session, workspace: str | None, user: str, now: Any, text: str) -> None:
+    """A plain DM (mrkdwn already escaped) with no watcher of its own: trouble with it is only
+    logged, so notes about notes cannot pile up."""
+    jobs.defer(session, kind="slack.dm", workspace_id=workspace, run_at=now,
+               payload={"user": user, "text": text, "blocks": text_blocks(text)})
 
 
 def deliver_reply(run: JobRun, bot: Any) -> None:
@@ -229,10 +231,10 @@ def _respond(target: dict[str, Any], payload: dict[str, Any]) -> bool:
     raise GiveUp(f"response_url refused the answer: HTTP {response.status_code} {response.body}")
 
 
-def _update_view(bot: Any, workspace: str, view_id: str, view: dict[str, Any]) -> bool:
-    web = bot.clients.web(workspace)
+def _unless_gone(call: Callable[[], Any], *, may_have_happened: bool) -> bool:
+    """Make the call; False when its place is gone (the modal closed, not in the channel)."""
     try:
-        _slack_call(lambda: web.views_update(view_id=view_id, view=view), may_have_happened=False)
+        _slack_call(call, may_have_happened=may_have_happened)
     except GiveUp:
         return False
     except Retry as err:
@@ -240,19 +242,16 @@ def _update_view(bot: Any, workspace: str, view_id: str, view: dict[str, Any]) -
             return False
         raise
     return True
+
+
+def _update_view(bot: Any, workspace: str, view_id: str, view: dict[str, Any]) -> bool:
+    web = bot.clients.web(workspace)
+    return _unless_gone(lambda: web.views_update(view_id=view_id, view=view), may_have_happened=False)
 
 
 def _ephemeral(bot: Any, workspace: str, channel: str, user: str, payload: dict[str, Any]) -> bool:
     if channel.startswith("D"):
         return False  # in a DM an ephemeral is pointless: the DM copy is the answer
     client = bot.clients.delivery(workspace)
-    try:
-        _slack_call(lambda: client.chat_postEphemeral(channel=channel, user=user, text=payload["text"],
-                                                      blocks=payload.get("blocks")), may_have_happened=True)
-    except GiveUp:
-        return False
-    except Retry as err:
-        if str(err) in DM_FALLBACK:
-            return False
-        raise
-    return True
+    return _unless_gone(lambda: client.chat_postEphemeral(channel=channel, user=user, text=payload["text"],
+                                                          blocks=payload.get("blocks")), may_have_happened=True)

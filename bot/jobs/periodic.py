@@ -69,7 +69,10 @@ class Periodic:
 
     def start(self) -> Periodic:
         _running.append(self.bot)
-        store = SharedJobStore(engine=self.bot.ctx.db.engine, tablename="apscheduler_jobs")
+        # Its transactions take the write lock up front, like ours: on SQLite a deferred one that
+        # reads and then writes fails when another writer got in between.
+        engine = self.bot.ctx.db.engine.execution_options(sqlite_begin_immediate=True)
+        store = SharedJobStore(engine=engine, tablename="apscheduler_jobs")
         self.scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=UTC,
                                              job_defaults={"coalesce": True, "max_instances": 1,
                                                            "misfire_grace_time": None})

@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from bot.blocks.common import esc, text_blocks
 from bot.blocks.interviews import grade_prompt
-from bot.jobs.deliver import post_once
+from bot.jobs.deliver import defer_note, post_once
 from bot.jobs.runner import JobRun
 from bot.timefmt import span
 from scheduling.intervals import Interval
@@ -80,7 +82,13 @@ def _finish(run: JobRun, bot: Any, status: ReminderStatus, reason: str | None = 
         uow.commit()
 
 
-def reminder_gave_up(run: JobRun, bot: Any, session: Any, reason: str) -> None:
-    """Kept on the reminder row too, so HR can see why a reminder never arrived."""
+def reminder_gave_up(run: JobRun, bot: Any, session: Session, reason: str) -> None:
+    """Kept on the reminder row, and the HR who booked the interview is told."""
     store.finish(session, run.payload["reminder_id"], ReminderStatus.skipped, bot.ctx.now(),
                  f"could not be delivered: {reason}")
+    due = store.due_reminder(session, run.payload["reminder_id"])
+    booker = store.booker_of(session, due.interview_id) if due else None
+    if due is not None and booker is not None:
+        what = "the grade request" if due.offset_min < 0 else "the reminder"
+        defer_note(session, run.workspace, booker, bot.job_clock(),
+                   f":warning: Could not send {what} for interview #{due.interview_id} to a participant: {esc(reason)}.")

@@ -126,13 +126,13 @@ class JobRun:
 
 def is_transient(err: BaseException) -> bool:
     """Worth another try: the database or Slack was briefly unavailable."""
-    if isinstance(err, OperationalError | TimeoutError | ConnectionError | socket.error | http.client.HTTPException):
+    if isinstance(err, OperationalError | OSError | http.client.HTTPException):  # OSError: timeouts, connections
         return True
     if isinstance(err, DBAPIError):
         return bool(err.connection_invalidated)
     if isinstance(err, SlackApiError):
         return err.response.get("error") not in PERMANENT_SLACK_ERRORS
-    return isinstance(err, OSError)
+    return False
 
 
 class JobRunner:
@@ -151,7 +151,7 @@ class JobRunner:
     ) -> None:
         self.db, self.kinds, self.deps, self.clock = db, kinds, deps, clock
         # Deliveries mostly wait on Slack, so they get more threads than requests (which use the CPU).
-        self.workers = dict(workers or {store.REQUESTS: 4, store.DELIVERIES: 16})
+        self.workers = dict(workers or {store.REQUESTS: 2, store.DELIVERIES: 8})
         self.lease, self.backoff, self.tick_seconds = lease, backoff, tick_seconds
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pools = {q: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"job-{q}")
@@ -176,6 +176,22 @@ class JobRunner:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def has_room(self, queue: str) -> bool:
+        """Whether this runner can take one more job of `queue` now (else it stays for anyone)."""
+        return not self._stopping.is_set() and self._free(queue) > 0
+
+    def adopt(self, job_ids: list[int]) -> None:
+        """Run jobs this process wrote claimed by this runner: no claim, no wait for a tick."""
+        if not job_ids:
+            return
+        with self.db.unit_of_work(write=False) as uow:
+            jobs = store.adopted(uow.session, job_ids, self.worker)
+        for job in jobs:
+            queue = self.kinds[job.kind].queue if job.kind in self.kinds else store.DELIVERIES
+            with self._lock:
+                self._running[job.id] = queue  # heartbeats keep its lease while it waits
+            self._pools[queue].submit(self._execute, job)
 
     def poke(self, queue: str = store.REQUESTS) -> None:
         """New work in `queue` (recorded by this process): look now, not at the next tick."""
@@ -206,17 +222,26 @@ class JobRunner:
             return self.workers[queue] - sum(1 for q in self._running.values() if q == queue)
 
     def _dispatch(self, queue: str) -> None:
+        """Claim as many due jobs as there are free workers; when the queue is drained, sleep
+        until the next job falls due (at most a tick) or until poked."""
         wake = self._wake[queue]
+        poked = True
         while not self._stopping.is_set():
+            free = self._free(queue)
+            if free <= 0:  # every worker busy: a finishing one wakes us
+                wake.wait(self.tick_seconds)
+                wake.clear()
+                continue
             try:
-                claimed = self.claim(queue, self._free(queue))
+                claimed = self.claim(queue, free, look_first=not poked)
             except Exception:  # the database is away: keep trying, never die
                 log.warning("claiming %s jobs failed; retrying", queue, exc_info=True)
                 claimed = []
             for job in claimed:
                 self._pools[queue].submit(self._execute, job)
-            if not claimed:
-                wake.wait(self._idle_wait(queue))
+            poked = len(claimed) == free  # a full batch: there may be more right away
+            if not poked:
+                poked = wake.wait(self._idle_wait(queue) if not claimed else self.tick_seconds)
                 wake.clear()
 
     def _idle_wait(self, queue: str) -> float:
@@ -229,13 +254,16 @@ class JobRunner:
             return self.tick_seconds
         return self.tick_seconds if at is None else min(self.tick_seconds, max(0.0, (at - now).total_seconds()))
 
-    def claim(self, queue: str, limit: int) -> list[Job]:
+    def claim(self, queue: str, limit: int, *, look_first: bool = True) -> list[Job]:
+        """Claim up to `limit` due jobs; `look_first` checks with a read (no write lock) whether
+        there is anything at all, which idle polling should (a poke says there is)."""
         if limit <= 0:
             return []
         now = self.clock()
-        with self.db.unit_of_work(write=False) as uow:
-            if not store.any_due(uow.session, queue, now):
-                return []
+        if look_first:
+            with self.db.unit_of_work(write=False) as uow:
+                if not store.any_due(uow.session, queue, now):
+                    return []
         with self.db.unit_of_work() as uow:
             claimed = store.claim(uow.session, queue, now, self.worker, limit=limit, lease=self.lease)
             uow.commit()
@@ -278,38 +306,56 @@ class JobRunner:
                      job.attempts, job.created_at, job.deadline, self)
         kind = self.kinds.get(job.kind)
         try:
-            if kind is None:
-                raise GiveUp(f"no handler for job kind {job.kind!r}")
-            kind.handle(run, self.deps)
-            if not run.completed:
-                self._finish(run)
-        except LeaseLost:
-            log.warning("job %s (%s) was taken over by another runner; dropping this attempt", job.id, job.kind)
-        except Retry as err:
-            self._again(run, kind, str(err), after=max(err.after, self.backoff.settle if err.unknown else err.after))
-        except GiveUp as err:
-            self._give_up(run, kind, str(err))
-        except Exception as err:
-            if is_transient(err):
-                log.info("job %s (%s) attempt %s failed: %r", job.id, job.kind, run.attempts, err)
-                self._again(run, kind, f"{type(err).__name__}: {err}", after=retry_after(err))
-            else:
-                log.exception("job %s (%s) failed", job.id, job.kind)
-                self._give_up(run, kind, f"{type(err).__name__}: {err}")
+            self._attempt(run, kind)
+        except Exception:  # recording the outcome failed too (the database is away): the lease runs out
+            log.exception("could not record the outcome of job %s (%s)", job.id, job.kind)
         finally:
             with self._lock:
                 queue = self._running.pop(job.id, None)
             if queue is not None:
                 self._wake[queue].set()  # a worker is free again
 
+    def _attempt(self, run: JobRun, kind: Kind | None) -> None:
+        try:
+            if kind is None:
+                raise GiveUp(f"no handler for job kind {run.kind!r}")
+            if run.attempts > kind.max_attempts:  # e.g. it killed its process every time
+                raise GiveUp(f"started {run.attempts} times without finishing")
+            kind.handle(run, self.deps)
+        except LeaseLost:
+            log.warning("job %s (%s) was taken over by another runner; dropping this attempt", run.job_id, run.kind)
+        except Retry as err:
+            self._again(run, kind, str(err), after=max(err.after, self.backoff.settle if err.unknown else err.after))
+        except GiveUp as err:
+            self._give_up(run, kind, str(err))
+        except Exception as err:
+            if is_transient(err):
+                log.info("job %s (%s) attempt %s failed: %r", run.job_id, run.kind, run.attempts, err)
+                self._again(run, kind, f"{type(err).__name__}: {err}", after=retry_after(err))
+            else:
+                log.exception("job %s (%s) failed", run.job_id, run.kind)
+                self._give_up(run, kind, f"{type(err).__name__}: {err}")
+        else:
+            if not run.completed:
+                self._finish(run)
+
     def _finish(self, run: JobRun) -> None:
-        with self.db.unit_of_work() as uow:
-            if store.complete(uow.session, run.job_id, self.worker, self.clock(), run.progress):
-                uow.commit()
-                return
-            status = uow.session.get(Job, run.job_id)
-            if status is None or status.status is not JobStatus.done:
-                raise LeaseLost(f"job {run.job_id} is no longer ours")
+        """Record that the handler succeeded. Its work is done (a message sent), so a database
+        that fails now is tried again here rather than the handler run again."""
+        for pause in (0.2, 0.5, 1.0, 2.0, 4.0, None):
+            try:
+                with self.db.unit_of_work() as uow:
+                    if store.complete(uow.session, run.job_id, self.worker, self.clock(), run.progress):
+                        uow.commit()
+                        return
+                    status = uow.session.get(Job, run.job_id)
+                    if status is None or status.status is not JobStatus.done:
+                        log.warning("job %s (%s) finished after another runner took it over", run.job_id, run.kind)
+                    return
+            except Exception as err:
+                if pause is None or not is_transient(err):
+                    raise
+                time.sleep(pause)
 
     def _again(self, run: JobRun, kind: Kind | None, reason: str, *, after: timedelta) -> None:
         now = self.clock()
@@ -323,14 +369,21 @@ class JobRunner:
             uow.commit()
 
     def _give_up(self, run: JobRun, kind: Kind | None, reason: str) -> None:
+        """Stop for good and tell whoever waits (the hook); a hook that fails is logged and the
+        job is failed without it, so it cannot be retried for ever."""
         log.error("giving up on job %s (%s): %s", run.job_id, run.kind, reason)
         try:
             with self.db.unit_of_work() as uow:
                 if store.fail(uow.session, run.job_id, self.worker, self.clock(), reason) and kind and kind.gave_up:
                     kind.gave_up(run, self.deps, uow.session, reason)
                 uow.commit()
+            self.poke(store.DELIVERIES)  # whoever waits is told now
+            return
         except Exception:
-            log.exception("could not record the failure of job %s", run.job_id)
+            log.exception("telling about the failure of job %s failed; failing it without", run.job_id)
+        with self.db.unit_of_work() as uow:
+            store.fail(uow.session, run.job_id, self.worker, self.clock(), reason)
+            uow.commit()
 
 
 def retry_after(err: BaseException) -> timedelta:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import Ack, BoltContext
 
 from bot.listeners.requests import UNAVAILABLE, NotRecorded, SlackRequest, record, response_target
-from bot.mentions import mentioned_users
+from bot.mentions import mentioned_users, unescape
 from bot.render import Help
 from bot.usecases import people
 from bot.usecases.context import Context, answer
@@ -81,7 +81,7 @@ def _candidate(workspace: str, actor: str, words: list[str]) -> people.AddCandid
         raise ParseError("Give the candidate's email and full name.", example=example)
     email, rest = words[1].strip("<>").split("|")[-1].removeprefix("mailto:"), words[2:]
     tz = rest.pop() if "/" in rest[-1] or rest[-1].upper() == "UTC" else "UTC"
-    return people.AddCandidate(workspace, actor, email, " ".join(rest), tz)
+    return people.AddCandidate(workspace, actor, email, unescape(" ".join(rest)), tz)
 
 
 def run_register(ctx: Context, req: SlackRequest) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.blocks import availability as ui
 from bot.blocks.common import error_text, esc
 from bot.blocks.slots import message_modal
 from bot.listeners.requests import (
+    ACK_BUDGET_S,
     UNAVAILABLE,
     NotRecorded,
     SlackRequest,
@@ -23,7 +25,7 @@ from bot.listeners.requests import (
     response_target,
     workspace_of,
 )
-from bot.mentions import mentioned_users
+from bot.mentions import mentioned_users, unescape, whole_number
 from bot.render import Help
 from bot.timefmt import zone_name
 from bot.usecases import availability as usecase
@@ -117,6 +119,7 @@ def check_form(ctx: Context, workspace: str, user: str, values: dict) -> tuple[l
 def form_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     bot = context["bot"]
     workspace, user = workspace_of(context), body["user"]["id"]
+    started = time.monotonic()
     try:
         windows, errors = in_time(bot, check_form, bot.fast, workspace, user, view["state"]["values"])
     except (TimeoutError, SQLAlchemyError):
@@ -130,7 +133,8 @@ def form_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> No
     reply = {"kind": "ephemeral", "channel": channel, "user": user} if channel else {"kind": "dm", "user": user}
     try:
         record(bot, context, route="availability_form", reply=reply, dedupe=f"view:{view['id']}:{view['hash']}",
-               args={"windows": [w.iso() for w in windows]})
+               args={"windows": [w.iso() for w in windows]},
+               budget=ACK_BUDGET_S - (time.monotonic() - started))  # one budget for the check and the record
     except NotRecorded:
         ack(response_action="errors", errors={ui.DATE: UNAVAILABLE})
         return
@@ -152,10 +156,10 @@ def run_text(ctx: Context, req: SlackRequest) -> None:
     elif verb == "list":
         usecase.list_availability(ctx, who)
     elif verb == "remove":
-        number = rest.strip().lstrip("#")
-        if not number.isdigit():
+        number = whole_number(rest.strip().lstrip("#"))
+        if number is None:
             raise ParseError("Give the number of the window to remove.", example="/availability remove 12")
-        usecase.remove_window(ctx, usecase.RemoveWindow(who, int(number)))
+        usecase.remove_window(ctx, usecase.RemoveWindow(who, number))
     elif verb == "clear":
         usecase.clear_availability(ctx, who)
     elif verb == "calendar":
@@ -175,7 +179,7 @@ def calendar_command(ctx: Context, who: usecase.Whose, words: list[str]) -> None
         urls = words[1:] if kind else words
         if len(urls) != 1:
             raise ParseError("Give one calendar URL.", example=f"/availability calendar {esc('https://…/basic.ics')}")
-        calendars.link_calendar(ctx, calendars.LinkCalendar(who, urls[0], kind))
+        calendars.link_calendar(ctx, calendars.LinkCalendar(who, unescape(urls[0]), kind))
 
 
 def run_form(ctx: Context, req: SlackRequest) -> None:

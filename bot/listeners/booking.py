@@ -9,7 +9,8 @@ from datetime import datetime
 
 from slack_bolt import Ack, BoltContext
 
-from bot.listeners.requests import NotRecorded, SlackRequest, action_target, record
+from bot.listeners.requests import NotRecorded, SlackRequest, action_target, record, workspace_of
+from bot.mentions import whole_number
 from bot.usecases import booking, offers
 from bot.usecases.context import Context
 from bot.usecases.search import SearchQuery
@@ -22,7 +23,9 @@ def _accept(ack: Ack, body: dict, action: dict, context: BoltContext, route: str
         record(bot, context, route=route, args={"value": action.get("value", "")}, reply=action_target(body),
                dedupe=body["trigger_id"])
     except NotRecorded:
-        bot.say_unavailable(body)
+        ack()
+        bot.say_unavailable(workspace_of(context), body)
+        return
     ack()
 
 
@@ -68,9 +71,9 @@ def _json(value: str, *keys: str) -> dict:
 
 
 def _id(value: str) -> int:
-    if not value.isdigit():
+    if (number := whole_number(value)) is None:
         raise ParseError(STALE)
-    return int(value)
+    return number
 
 
 def _instant(text: object) -> datetime:
@@ -101,9 +104,10 @@ def run_reschedule(ctx: Context, req: SlackRequest) -> None:
 
 
 def _int(value: object) -> int:
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
-    raise ParseError(STALE)
+    number = whole_number(str(value)) if isinstance(value, int | str) and not isinstance(value, bool) else None
+    if number is None:
+        raise ParseError(STALE)
+    return number
 
 
 def run_move(ctx: Context, req: SlackRequest) -> None:

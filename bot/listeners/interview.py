@@ -157,7 +157,9 @@ def page_clicked(ack: Ack, body: dict, action: dict, context: BoltContext) -> No
     try:
         record(bot, context, route="page", args={"query": action["value"]}, reply=reply, dedupe=body["trigger_id"])
     except NotRecorded:
-        bot.say_unavailable(body)
+        ack()
+        bot.say_unavailable(workspace_of(context), body)
+        return
     ack()
 
 
@@ -191,7 +193,7 @@ def _text_search(ctx: Context, req: SlackRequest, rest: str) -> None:
         today = ctx.now().astimezone(zone_of(asker.tz)).date()
     query = parse_slots_query(rest, today)
     search.search_slots(ctx, search.SearchSlots(
-        req.workspace, req.user, query.candidate, tuple(query.interviewers), query.duration_min or None,
+        req.workspace, req.user, query.candidate, tuple(query.interviewers), query.duration_min,
         query.start, query.end, nonce=uuid.uuid4().hex[:12]))
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt import BoltContext
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -68,27 +68,32 @@ def in_time(bot: Any, work: Callable[..., Any], *args: Any, budget: float = ACK_
 
 
 def record(bot: Any, context: BoltContext, *, route: str, args: Mapping[str, Any], reply: Mapping[str, Any],
-           dedupe: str) -> None:
-    """Store the request as a job and wake a runner; raises NotRecorded past ACK_BUDGET_S."""
+           dedupe: str, budget: float = ACK_BUDGET_S) -> None:
+    """Store the request as a job and hand it to a runner; raises NotRecorded past `budget`
+    seconds (what is left of ACK_BUDGET_S when the listener has already used some)."""
     key = workspace_of(context)
     now = bot.job_clock()
     dedupe_key = f"request:{key}:{dedupe}"
+    runner = bot.runner if bot.runner is not None and bot.runner.has_room(jobs.REQUESTS) else None
 
-    def write() -> None:
+    def write() -> int | None:
         with bot.fast.db.unit_of_work() as uow:
             ensure_workspace(uow.session, key, team_id=context.team_id, enterprise_id=context.enterprise_id,
                              is_enterprise_install=bool(context.is_enterprise_install))
-            jobs.defer(uow.session, kind=REQUEST_JOB, queue=jobs.REQUESTS, workspace_id=key, run_at=now,
-                       deadline=now + timedelta(seconds=bot.ctx.settings.request_deadline_s), dedupe_key=dedupe_key,
-                       payload={"route": route, "user": context.user_id, "args": dict(args), "reply": dict(reply)})
+            job_id = jobs.defer(
+                uow.session, kind=REQUEST_JOB, queue=jobs.REQUESTS, workspace_id=key, run_at=now,
+                deadline=now + timedelta(seconds=bot.ctx.settings.request_deadline_s), dedupe_key=dedupe_key,
+                claimed_by=runner.worker if runner else None, lease=runner.lease if runner else jobs.DEFAULT_LEASE,
+                payload={"route": route, "user": context.user_id, "args": dict(args), "reply": dict(reply)})
             uow.commit()
+            return job_id
 
     future = bot.ack_pool.submit(write)
     try:
-        future.result(timeout=ACK_BUDGET_S)
+        job_id = future.result(timeout=max(budget, 0.2))
     except FutureTimeout:
-        future.add_done_callback(lambda done: _withdraw_if_written(bot, done, dedupe_key))
-        log.warning("recording %s took longer than %.1f s; told the user to try again", route, ACK_BUDGET_S)
+        future.add_done_callback(lambda done: _withdraw_if_written(bot, done, dedupe_key, runner))
+        log.warning("recording %s took longer than %.1f s; told the user to try again", route, budget)
         raise NotRecorded from None
     except SQLAlchemyError as err:
         log.warning("recording %s failed: %s", route, err)
@@ -96,18 +101,23 @@ def record(bot: Any, context: BoltContext, *, route: str, args: Mapping[str, Any
     except Exception:
         log.exception("recording %s failed", route)
         raise NotRecorded from None
-    if bot.runner is not None:
+    if runner is not None and job_id is not None:
+        runner.adopt([job_id])  # born claimed by this process's runner: it starts now
+    elif bot.runner is not None:
         bot.runner.poke(jobs.REQUESTS)
 
 
-def _withdraw_if_written(bot: Any, done: Any, dedupe_key: str) -> None:
+def _withdraw_if_written(bot: Any, done: Any, dedupe_key: str, runner: Any) -> None:
     """A record that landed after the user was told it did not: withdraw it, unless a runner
-    already started it (then it is answered as usual)."""
+    already started it (then it is answered as usual), and free its key, so that Slack's retry
+    or the person's second try is a request of its own."""
     if done.exception() is not None:
         return
+    unstarted = Job.claimed_by.is_(None) if runner is None else or_(Job.claimed_by.is_(None),
+                                                                      Job.claimed_by == runner.worker)
     with bot.fast.db.unit_of_work() as uow:
         uow.session.execute(update(Job).where(Job.dedupe_key == dedupe_key, Job.status == JobStatus.pending,
-                                              Job.claimed_by.is_(None)).values(status=JobStatus.cancelled))
+                                              unstarted).values(status=JobStatus.cancelled, dedupe_key=None))
         uow.commit()
 
 
@@ -139,7 +149,12 @@ def run_request(run: JobRun, bot: Any) -> None:
     """Job handler: the recorded request's route, answered through the use case (or, for a
     mistake of the asker's, with what is wrong and an example)."""
     payload = run.payload
-    ctx = bot.ctx.serving(Origin(job_id=run.job_id, worker=run.worker, reply=payload["reply"]))
+
+    def finished(deliveries: list[int]) -> None:
+        run.completed = True  # the use case's commit finished the job: nothing left to write
+        run.runner.adopt(deliveries)  # its answer and messages, born claimed by this runner
+
+    ctx = bot.ctx.serving(Origin(job_id=run.job_id, worker=run.worker, reply=payload["reply"], finished=finished))
     if run.deadline is not None and run.now() > run.deadline:
         raise GiveUp("it waited too long to be started")
     request = SlackRequest(payload["route"], run.workspace or "", payload["user"], payload["args"])
@@ -152,7 +167,6 @@ def run_request(run: JobRun, bot: Any) -> None:
 def request_gave_up(run: JobRun, bot: Any, session: Session, reason: str) -> None:
     """Whoever asked hears that it could not be finished, instead of waiting for nothing."""
     what = ROUTE_NAMES.get(run.payload.get("route", ""), "your request")
-    origin = Origin(job_id=run.job_id, worker=run.worker, reply=run.payload["reply"])
+    origin = Origin(job_id=run.job_id, reply=run.payload["reply"])  # any runner may send it
     bot.messenger.reply(session, run.workspace or "", origin,
-                        Problem(f"Sorry, I could not finish {what}; nothing was changed. Please try again "
-                                f"(reference: job {run.job_id})."))
+                        Problem(f"Sorry, I could not finish {what}. Please try again (reference: job {run.job_id})."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 
 from bot.listeners.requests import SlackRequest
-from bot.mentions import MENTION, mentioned_users, parse_duration
+from bot.mentions import MENTION, mentioned_users, parse_duration, unescape, whole_number
 from bot.render import Help
 from bot.usecases import templates
 from bot.usecases.context import Context, answer
@@ -32,7 +32,7 @@ def parse_add(text: str) -> tuple[str, int, list[str], TemplateRules]:
         raise ParseError("A quote is not closed.", example=EXAMPLE) from None
     if len(words) < 2:
         raise ParseError("Give the template a name and a duration, then mention the panel.", example=EXAMPLE)
-    name, duration = words[0], parse_duration(words[1])
+    name, duration = unescape(words[0]), parse_duration(words[1])
     options: dict[str, object] = {}
     for word in words[2:]:
         key, _, value = word.partition("=")
@@ -41,8 +41,8 @@ def parse_add(text: str) -> tuple[str, int, list[str], TemplateRules]:
             options["programme"] = True
         elif key in MINUTE_OPTIONS and value:
             options[MINUTE_OPTIONS[key]] = parse_duration(value)
-        elif key in COUNT_OPTIONS and value.isdigit():
-            options[COUNT_OPTIONS[key]] = int(value)
+        elif key in COUNT_OPTIONS and (number := whole_number(value, 1000)) is not None:
+            options[COUNT_OPTIONS[key]] = number
         else:
             raise ParseError(f"I did not understand {word!r}.", example=EXAMPLE)
     if not panel:

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.usecases.context import Context, UnitOfWork
-from bot.usecases.people import acting, any_role, person, refresh_profiles
+from bot.usecases.people import acting, any_role, person, refresh_named, refresh_profiles
 from scheduling.availability_text import parse_availability
 from scheduling.errors import ParseError
 from scheduling.intervals import Interval
@@ -28,6 +28,11 @@ class Whose:
     workspace: str
     actor: str | None
     target: str | None = None  # a Slack id or an email; None: the actor themselves
+
+
+def prepare(ctx: Context, who: Whose) -> None:
+    """Profiles first: the actor's, and (only once they are known to be HR) the target's."""
+    refresh_named(ctx, who.workspace, who.actor, [who.target], Role.hr, "manage someone else's availability")
 
 
 def parse_for(ctx: Context, someone: Person, text: str) -> list[Interval]:
@@ -68,10 +73,12 @@ def add_text(ctx: Context, cmd: AddAvailability) -> AvailabilityAdded:
     """`/availability add …`: parse in the person's zone and store, merged with what is there."""
     if not cmd.text.strip():
         raise ParseError("Tell me when you are free.", example=USAGE)
-    refresh_profiles(ctx, cmd.who.workspace, [cmd.who.actor, cmd.who.target])
+    prepare(ctx, cmd.who)
+    with ctx.reading() as read:  # parse without holding the write lock
+        windows = parse_for(ctx, subject(ctx, read.session, cmd.who)[0], cmd.text)
     with ctx.unit_of_work(cmd.who.workspace) as uow:
         someone, own = subject(ctx, uow.session, cmd.who)
-        return _store(uow, someone, own, parse_for(ctx, someone, cmd.text), cmd.text[:300])
+        return _store(uow, someone, own, windows, cmd.text[:300])
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class AddWindows:
 
 
 def add_windows(ctx: Context, cmd: AddWindows) -> AvailabilityAdded:
-    refresh_profiles(ctx, cmd.who.workspace, [cmd.who.actor])
+    prepare(ctx, cmd.who)
     with ctx.unit_of_work(cmd.who.workspace) as uow:
         someone, own = subject(ctx, uow.session, cmd.who)
         return _store(uow, someone, own, cmd.windows, "form")
@@ -92,9 +99,7 @@ def add_windows(ctx: Context, cmd: AddWindows) -> AvailabilityAdded:
 def _store(uow: UnitOfWork, someone: Person, own: bool, windows: Sequence[Interval], note: str) -> AvailabilityAdded:
     stored = store.add_windows(uow.session, someone, windows, note=note)
     result = AvailabilityAdded(someone.name, own, someone.tz, tuple(Interval(w.start_at, w.end_at) for w in stored))
-    uow.reply(result)
-    uow.commit()
-    return result
+    return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -106,15 +111,13 @@ class AvailabilityListed:
 
 
 def list_availability(ctx: Context, who: Whose) -> AvailabilityListed:
-    refresh_profiles(ctx, who.workspace, [who.actor, who.target])
+    prepare(ctx, who)
     with ctx.unit_of_work(who.workspace) as uow:
         someone, own = subject(ctx, uow.session, who)
         rows = store.list_windows(uow.session, someone, since=ctx.now())
         result = AvailabilityListed(someone.name, own, someone.tz,
                                     tuple((w.id, Interval(w.start_at, w.end_at)) for w in rows))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -131,14 +134,12 @@ class RemoveWindow:
 def remove_window(ctx: Context, cmd: RemoveWindow) -> WindowRemoved:
     """Remove one of the person's windows; another person's id is unknown, as is another
     workspace's."""
-    refresh_profiles(ctx, cmd.who.workspace, [cmd.who.actor, cmd.who.target])
+    prepare(ctx, cmd.who)
     with ctx.unit_of_work(cmd.who.workspace) as uow:
         someone, _ = subject(ctx, uow.session, cmd.who)
         store.remove_window(uow.session, someone, cmd.window_id)
         result = WindowRemoved(cmd.window_id)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,11 @@ class AvailabilityCleared:
 
 
 def clear_availability(ctx: Context, who: Whose) -> AvailabilityCleared:
-    refresh_profiles(ctx, who.workspace, [who.actor, who.target])
+    prepare(ctx, who)
     with ctx.unit_of_work(who.workspace) as uow:
         someone, _ = subject(ctx, uow.session, who)
         result = AvailabilityCleared(store.clear_windows(uow.session, someone, since=ctx.now()))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)

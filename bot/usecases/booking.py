@@ -129,9 +129,7 @@ def book(ctx: Context, cmd: Book) -> Booked | SlotGone:
                 unreachable = tell_everyone(uow, interview, "booked", hr, now)
             result = Booked(interview.id, slot, viewer_tz, others_of(interview, hr.id if hr else -1),
                             replayed=booking.replayed, unreachable=unreachable)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -160,9 +158,7 @@ def cancel_interview(ctx: Context, cmd: ChangeInterview) -> Cancelled:
         unreachable = tell_everyone(uow, interview, "cancelled", hr, now)
         result = Cancelled(interview.id, Interval(interview.start_at, interview.end_at),
                            hr.tz if hr else "UTC", unreachable)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -190,9 +186,7 @@ def reschedule_choices(ctx: Context, cmd: ChangeInterview) -> MoveChoices:
         slots = outcome.slots or (outcome.diagnosis.alternatives if outcome.diagnosis else [])
         current = Interval(interview.start_at, interview.end_at)
         result = MoveChoices(interview.id, hr.tz if hr else "UTC", tuple(s for s in slots if s != current))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -221,9 +215,7 @@ def move_interview(ctx: Context, cmd: Move) -> Booked:
         unreachable = tell_everyone(uow, interview, "moved", hr, now)
         result = Booked(interview.id, slot, hr.tz if hr else "UTC", others_of(interview, hr.id if hr else -1),
                         unreachable=unreachable, moved=True)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -247,9 +239,7 @@ def grade(ctx: Context, cmd: Grade) -> Graded:
         me = person(ctx, uow.session, cmd.workspace, cmd.actor)
         store.record_grade(uow.session, cmd.interview_id, interviewer=me, grade=cmd.grade, now=ctx.now())
         result = Graded(cmd.interview_id, cmd.grade)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -282,9 +272,7 @@ def list_interviews(ctx: Context, cmd: ListInterviews, limit: int = 100) -> Inte
                   else store.upcoming_for(uow.session, me, ctx.now(), limit=limit))
         result = InterviewList(everyone, me.tz, tuple(
             InterviewRow(i.id, Interval(i.start_at, i.end_at), others_of(i, me.id)) for i in found_))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 def mark_interviews_completed(ctx: Context) -> int:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.usecases.availability import Whose, subject
+from bot.usecases.availability import Whose, prepare, subject
 from bot.usecases.context import Context
-from bot.usecases.people import refresh_profiles
 from scheduling.intervals import Interval
 from storage import calendars as store
 from storage.models import CalendarLink, Person, Role
@@ -22,14 +21,12 @@ class CalendarsShown:
 
 
 def show_calendars(ctx: Context, who: Whose) -> CalendarsShown:
-    refresh_profiles(ctx, who.workspace, [who.actor, who.target])
+    prepare(ctx, who)
     with ctx.unit_of_work(who.workspace) as uow:
         someone, own = subject(ctx, uow.session, who)
         links = store.links_of(uow.session, [someone.id])[someone.id]
         result = CalendarsShown(own, someone.name, tuple(store.describe_link(ln) for ln in links))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ def link_calendar(ctx: Context, cmd: LinkCalendar) -> CalendarLinked:
     """Check the address (the host may not be inside the network), store it encrypted, read it
     once so the answer can say whether it works. Linking again is harmless: same link."""
     settings = ctx.settings
-    refresh_profiles(ctx, cmd.who.workspace, [cmd.who.actor, cmd.who.target])
+    prepare(ctx, cmd.who)
     with ctx.reading() as uow:
         someone, _ = subject(ctx, uow.session, cmd.who)
         require_role(someone, Role.interviewer, "link a busy calendar")
@@ -64,9 +61,7 @@ def link_calendar(ctx: Context, cmd: LinkCalendar) -> CalendarLinked:
     with ctx.unit_of_work(cmd.who.workspace) as uow:
         link = uow.session.get(CalendarLink, link_id)
         result = CalendarLinked(store.describe_link(link) if link else new.label, not errors)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -75,10 +70,8 @@ class CalendarsUnlinked:
 
 
 def unlink_calendars(ctx: Context, who: Whose) -> CalendarsUnlinked:
-    refresh_profiles(ctx, who.workspace, [who.actor, who.target])
+    prepare(ctx, who)
     with ctx.unit_of_work(who.workspace) as uow:
         someone, _ = subject(ctx, uow.session, who)
         result = CalendarsUnlinked(store.unlink_calendars(uow.session, someone))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ from storage import jobs
 from storage.db import Database
 from storage.db import UnitOfWork as StorageUnitOfWork
 from storage.models import Person
+
+R = TypeVar("R")
 
 
 def system_clock() -> datetime:
@@ -45,21 +47,26 @@ class Directory(Protocol):
 
 
 class Messenger(Protocol):
-    """Turns answers and notices into deliveries recorded in the caller's transaction."""
+    """Turns answers and notices into deliveries recorded in the caller's transaction; returns
+    the delivery's job when the serving runner is to run it itself (`Origin.worker`)."""
 
-    def reply(self, session: Session, workspace: str, origin: Origin, result: object) -> None: ...
+    def reply(self, session: Session, workspace: str, origin: Origin, result: object) -> int | None: ...
 
-    def notify(self, session: Session, workspace: str, person: Person, notice: object) -> None: ...
+    def notify(self, session: Session, workspace: str, person: Person, notice: object,
+               origin: Origin) -> int | None: ...
 
 
 @dataclass(frozen=True)
 class Origin:
-    """The durable request a use case serves: its job (claimed by `worker`) and where its
-    answer goes (opaque here; the messenger reads it). Empty for the CLI and the demo."""
+    """The durable request a use case serves: its job (claimed by `worker`), where its answer
+    goes (opaque here; the messenger reads it), and whom to tell, once the transaction that
+    finishes it has committed, which deliveries it wrote for that runner. Empty for the CLI
+    and the demo."""
 
     job_id: int | None = None
     worker: str | None = None
     reply: Mapping[str, Any] | None = None
+    finished: Callable[[list[int]], None] | None = field(default=None, compare=False)
 
 
 class LeaseLost(Exception):
@@ -96,6 +103,7 @@ class UnitOfWork:
         self.ctx, self.workspace = ctx, workspace
         self._inner = ctx.db.unit_of_work()
         self.session: Session
+        self._handed: list[int] = []  # deliveries written for the serving runner to run
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._inner.__enter__().session
@@ -107,28 +115,37 @@ class UnitOfWork:
     def reply(self, result: object) -> None:
         """Answer the person who asked (nothing to do without a reply target, e.g. the CLI)."""
         if self.ctx.messenger is not None and self.ctx.origin.reply is not None:
-            self.ctx.messenger.reply(self.session, self.workspace, self.ctx.origin, result)
+            self._hand(self.ctx.messenger.reply(self.session, self.workspace, self.ctx.origin, result))
 
     def notify(self, person: Person, notice: object) -> bool:
         """Message `person` once this commits; False when they cannot be reached (no Slack)."""
         if person.slack_user_id is None:
             return False
         if self.ctx.messenger is not None:
-            self.ctx.messenger.notify(self.session, self.workspace, person, notice)
+            self._hand(self.ctx.messenger.notify(self.session, self.workspace, person, notice, self.ctx.origin))
         return True
+
+    def _hand(self, job_id: int | None) -> None:
+        if job_id is not None:
+            self._handed.append(job_id)
+
+    def done(self, result: R) -> R:
+        """Answer with `result` and commit: how a use case ends."""
+        self.reply(result)
+        self.commit()
+        return result
 
     def commit(self) -> None:
         origin = self.ctx.origin
-        if origin.job_id is not None and origin.worker is not None and not jobs.complete(
-            self.session, origin.job_id, origin.worker, self.ctx.now()
-        ):
+        finishing = origin.job_id is not None and origin.worker is not None
+        if finishing and not jobs.complete(self.session, origin.job_id, origin.worker, self.ctx.now()):
             raise LeaseLost(f"request job {origin.job_id} is no longer ours")
         self._inner.commit()
+        if finishing and origin.finished is not None:
+            origin.finished(self._handed)
 
 
 def answer(ctx: Context, workspace: str, result: object) -> object:
     """Answer a request that changes nothing (help, a refusal found while parsing)."""
     with ctx.unit_of_work(workspace) as uow:
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)

@@ -44,6 +44,4 @@ def home(ctx: Context, workspace: str, user: str) -> HomeView:
             me.name, me.tz, tuple(sorted(me.role_names)),
             tuple(Interval(w.start_at, w.end_at) for w in list_windows(uow.session, me, since=now)),
             tuple(_row(i, me) for i in upcoming_for(uow.session, me, now, limit=50)), today)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.usecases.booking import Booked, others_of, tell_everyone
 from bot.usecases.context import Context
-from bot.usecases.people import acting, person, refresh_profiles
+from bot.usecases.people import acting, person, refresh_named, refresh_profiles
 from bot.usecases.search import terms
 from scheduling.errors import ParseError, SchedulingError
 from scheduling.intervals import Interval
@@ -30,6 +30,7 @@ class OfferNotice:
     tz: str
     interviewers: str
     expires_at: datetime
+    watcher: str | None = None  # the HR who offered: told if the candidate cannot be reached
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def offer_slots(ctx: Context, cmd: OfferSlots) -> OfferSent:
     if not 1 <= cmd.count <= MAX_SLOTS:
         raise ParseError(f"Offer 1 to {MAX_SLOTS} slots.", example="/interview offer @candidate @interviewer 60m 3 slots")
     now = ctx.now()
-    refresh_profiles(ctx, cmd.workspace, [cmd.actor, cmd.candidate, *cmd.interviewers])
+    refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.candidate, *cmd.interviewers], Role.hr, "offer interview slots")
     with ctx.unit_of_work(cmd.workspace) as uow:
         hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "offer interview slots")
         candidate = person(ctx, uow.session, cmd.workspace, cmd.candidate)
@@ -86,11 +87,10 @@ def offer_slots(ctx: Context, cmd: OfferSlots) -> OfferSent:
                                    rules=rules, now=now, expires_at=now + timedelta(hours=ctx.settings.offer_ttl_hours),
                                    created_by=hr, policy=policy)
         uow.notify(candidate, OfferNotice(offer.id, tuple(chosen), candidate.tz,
-                                          ", ".join(p.name for p in interviewers), offer.expires_at))
+                                          ", ".join(p.name for p in interviewers), offer.expires_at,
+                                          hr.slack_user_id if hr else None))
         result = OfferSent(candidate.name, len(chosen))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,7 @@ def pick_offer(ctx: Context, cmd: PickOffer) -> Picked:
                 uow.notify(offerer, OfferPicked(Booked(interview.id, when, offerer.tz, others_of(interview, offerer.id),
                                                        unreachable=unreachable), me.name))
         result = Picked(when, me.tz, booking.replayed)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 def expire_offers(ctx: Context) -> int:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.usecases.context import Context, Profile
 from scheduling.errors import ParseError
 from scheduling.zones import zone_of
 from storage import people as store
-from storage.models import Person, Role, RoleRequest, WorkspaceSetting
+from storage.models import Person, PersonRole, Role, RoleRequest, WorkspaceSetting
 
 PROFILE_TTL = timedelta(hours=24)
 APPROVAL_KEY = "require_registration_approval"
@@ -27,28 +28,58 @@ APPROVAL_KEY = "require_registration_approval"
 def refresh_profiles(ctx: Context, workspace: str, handles: Iterable[str | None]) -> None:
     """Read the profiles of Slack users among `handles` that are new or stale, and store them;
     the people listed in HR_USER_IDS become HR in the installed workspace on first contact."""
-    ids = list(dict.fromkeys(h.upper() for h in handles if h and not store.is_email(h)))
-    if not ids:
-        return
     now = ctx.now()
+    known = _FRESH.setdefault(ctx.db.engine, {})
+    ids = [u for u in dict.fromkeys(h.upper() for h in handles if h and not store.is_email(h))
+           if (workspace, u) not in known or now - known[(workspace, u)] > PROFILE_TTL]
+    if not ids:
+        return  # all read recently (by this process): no query at all
+    bootstrap = [u for u in ids if _bootstrap_hr(ctx, workspace, u)]
     with ctx.reading() as uow:
-        seen = {p.slack_user_id: p for p in uow.session.scalars(
-            select(Person).where(Person.workspace_id == workspace, Person.slack_user_id.in_(ids)))}
-        fresh = {u: p.profile_refreshed_at is not None and now - p.profile_refreshed_at <= PROFILE_TTL
-                 for u, p in seen.items()}
-        bootstrap = [u for u in ids if _bootstrap_hr(ctx, workspace, u) and not (u in seen and seen[u].has_role(Role.hr))]
+        refreshed = dict(uow.session.execute(
+            select(Person.slack_user_id, Person.profile_refreshed_at)
+            .where(Person.workspace_id == workspace, Person.slack_user_id.in_(ids))).all())
+        if bootstrap:
+            already = set(uow.session.scalars(
+                select(Person.slack_user_id).join(PersonRole, PersonRole.person_id == Person.id)
+                .where(Person.workspace_id == workspace, Person.slack_user_id.in_(bootstrap),
+                       PersonRole.role == Role.hr)))
+            bootstrap = [u for u in bootstrap if u not in already]
+    fresh = {u: at is not None and now - at <= PROFILE_TTL for u, at in refreshed.items()}
     stale = [u for u in ids if not fresh.get(u)] if ctx.directory is not None else []
     profiles = {user: ctx.directory.profile(workspace, user) for user in stale} if ctx.directory else {}
-    if not profiles and not bootstrap:
+    if profiles or bootstrap:
+        with ctx.db.unit_of_work() as uow:
+            for user, profile in profiles.items():
+                _store_profile(uow.session, workspace, user, profile, ctx)
+            for user in bootstrap:
+                found = store.find_person(uow.session, workspace, user)
+                if found is not None:
+                    store.grant(uow.session, found, Role.hr)
+            uow.commit()
+    for user in ids:  # remembered as fresh from when it was read (or just now)
+        at = now if user in profiles else refreshed.get(user)
+        if at is not None and (user in profiles or fresh.get(user)):
+            known[(workspace, user)] = at
+
+
+# When this process last knew each profile fresh, per database: most requests come from people
+# seen minutes ago, whose check then costs no query.
+_FRESH: WeakKeyDictionary[Engine, dict[tuple[str, str], datetime]] = WeakKeyDictionary()
+
+
+def refresh_named(ctx: Context, workspace: str, actor: str | None, others: Iterable[str | None], role: Role | None,
+                action: str) -> None:
+    """Refresh the actor's profile, check their role, and only then look up the people they
+    named: someone without the right cannot make the bot fetch and store arbitrary users."""
+    refresh_profiles(ctx, workspace, [actor])
+    others = [o for o in others if o]
+    if not others:
         return
-    with ctx.db.unit_of_work() as uow:
-        for user, profile in profiles.items():
-            _store_profile(uow.session, workspace, user, profile, ctx)
-        for user in bootstrap:
-            found = store.find_person(uow.session, workspace, user)
-            if found is not None:
-                store.grant(uow.session, found, Role.hr)
-        uow.commit()
+    if role is not None and actor is not None:
+        with ctx.reading() as uow:
+            acting(ctx, uow.session, workspace, actor, role, action)
+    refresh_profiles(ctx, workspace, others)
 
 
 def _bootstrap_hr(ctx: Context, workspace: str, user: str) -> bool:
@@ -140,9 +171,7 @@ def register(ctx: Context, cmd: Register) -> Said:
             for hr in store.people_with_role(uow.session, cmd.workspace, Role.hr):
                 uow.notify(hr, RegistrationRequested(me.name, me.slack_user_id or "", cmd.role))
             result = Said(f"Thanks! HR will review your registration as {a_role(cmd.role)}.")
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -156,7 +185,7 @@ class ChangeRole:
 
 def change_role(ctx: Context, cmd: ChangeRole) -> Said:
     """Grant or revoke a role (HR only); the last HR coordinator cannot drop their own HR role."""
-    refresh_profiles(ctx, cmd.workspace, [cmd.actor, cmd.target])
+    refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.target], Role.hr, "change roles and settings")
     with ctx.unit_of_work(cmd.workspace) as uow:
         hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "change roles and settings")
         target = person(ctx, uow.session, cmd.workspace, cmd.target)
@@ -171,9 +200,7 @@ def change_role(ctx: Context, cmd: ChangeRole) -> Said:
                 raise ParseError("You are the last HR coordinator; grant HR to someone else first.")
             changed = store.revoke(uow.session, target, cmd.role)
             result = Said(f"{target.name} {'is no longer' if changed else 'was not'} {a_role(cmd.role)}.")
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 def _close_requests(session: Session, target: Person, role: Role | None, hr: Person | None, status: str,
@@ -207,7 +234,7 @@ class RegistrationDecided:
 
 def decide_registration(ctx: Context, cmd: Decide) -> Said:
     """HR approves or rejects someone's pending registration; they are told."""
-    refresh_profiles(ctx, cmd.workspace, [cmd.actor, cmd.target])
+    refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.target], Role.hr, "change roles and settings")
     with ctx.unit_of_work(cmd.workspace) as uow:
         hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "change roles and settings")
         target = person(ctx, uow.session, cmd.workspace, cmd.target)
@@ -220,9 +247,7 @@ def decide_registration(ctx: Context, cmd: Decide) -> Said:
         roles = ", ".join(r.role.value for r in pending)
         uow.notify(target, RegistrationDecided(roles, cmd.approve, hr.name if hr else "HR"))
         result = Said(f"{'Approved' if cmd.approve else 'Rejected'} {target.name} as {roles}.")
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -248,9 +273,7 @@ def add_candidate(ctx: Context, cmd: AddCandidate) -> Said:
         store.grant(uow.session, added, Role.candidate, by=hr)
         result = Said(f"Added candidate {added.name} <{cmd.email}> ({cmd.tz}). Enter their availability with "
                       f"`/availability for {cmd.email} add …`.")
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -270,9 +293,7 @@ def switch_approval(ctx: Context, cmd: SwitchApproval) -> Said:
         else:
             row.value = cmd.required
         result = Said(f"Self-registration {'now needs' if cmd.required else 'no longer needs'} HR approval.")
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -309,9 +330,7 @@ def list_people(ctx: Context, cmd: ListPeople) -> PeopleList:
         result = PeopleList(cmd.role, tuple(
             PersonLine(p.name, p.slack_user_id, p.email, p.tz, tuple(describe_link(ln) for ln in links[p.id]))
             for p in found))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)

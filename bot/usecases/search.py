@@ -11,16 +11,16 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.usecases.context import Context
-from bot.usecases.people import acting, person, refresh_profiles
+from bot.usecases.people import acting, person, refresh_named, refresh_profiles
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval, iso_z
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 from scheduling.zones import zone_of
-from storage.calendars import refresh_calendars
+from storage.calendars import needs_refresh, refresh_calendars
 from storage.matching import SearchOutcome, find_matches
 from storage.models import InterviewTemplate, Person, Role
 from storage.templates import get_template, policy_for, rules_for
@@ -51,17 +51,28 @@ class SearchQuery:
 
     @classmethod
     def loads(cls, text: str) -> SearchQuery:
+        """The query a button carries; ValueError (or KeyError) for anything we did not write."""
         data = json.loads(text)
-        return cls(candidate=int(data["candidate"]), interviewers=[int(i) for i in data.get("interviewers", [])],
-                   duration=int(data["duration"]), start=data.get("start"), end=data.get("end"),
-                   template=int(data["template"]) if data.get("template") is not None else None,
-                   nonce=str(data.get("nonce", "")), page=int(data.get("page", 0)))
+        query = cls(candidate=_ident(data["candidate"]), interviewers=[_ident(i) for i in data.get("interviewers", [])],
+                    duration=_ident(data["duration"]), start=data.get("start"), end=data.get("end"),
+                    template=_ident(data["template"]) if data.get("template") is not None else None,
+                    nonce=str(data.get("nonce", ""))[:40], page=_ident(data.get("page", 0), minimum=0))
+        for bound in (query.start, query.end):
+            if bound is not None:
+                (date if len(str(bound)) == 10 else datetime).fromisoformat(str(bound))
+        return query
+
+
+def _ident(value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value < 2**53:
+        raise ValueError(f"not an id: {value!r}")
+    return value
 
 
 def resolve(ctx: Context, session: Session, workspace: str, ref: PersonRef) -> Person:
     """A person of this workspace by id or handle; someone else's id is simply unknown."""
     if isinstance(ref, int):
-        found = session.get(Person, ref)
+        found = session.get(Person, ref, options=[joinedload(Person.roles)])
         if found is None or found.workspace_id != workspace:
             raise NoLongerThere("Someone in this search is no longer registered.")
         return found
@@ -148,8 +159,9 @@ def _bound(text: str | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
 def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
     """HR's search: stale calendars of everyone are refreshed first (never blocking: a calendar
     that fails is named in the answer and its last known busy time used)."""
-    refresh_profiles(ctx, cmd.workspace, [cmd.actor, *(r for r in (cmd.candidate, *cmd.interviewers)
-                                                       if isinstance(r, str))])
+    refresh_named(ctx, cmd.workspace, cmd.actor, [r for r in (cmd.candidate, *cmd.interviewers) if isinstance(r, str)],
+                Role.hr, "find and book interviews")
+    settings = ctx.settings
     with ctx.reading() as uow:
         hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "find and book interviews")
         template = template_of(uow.session, cmd.workspace, cmd.template)
@@ -164,20 +176,30 @@ def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
                             start=_text(cmd.start), end=_text(cmd.end), template=template_id, nonce=cmd.nonce,
                             page=cmd.page)
         viewer_tz = hr.tz if hr else people[0].tz
-    errors = refresh_for(ctx, people)
+        stale = needs_refresh(uow.session, people, ctx.now(), mock=settings.busy_source == "mock",
+                              refresh_after=timedelta(minutes=settings.calendar_refresh_min))
+        # Nothing to re-read (the usual case): search here, holding no write lock.
+        outcome = None if stale else search_among(ctx, uow.session, cmd.workspace, people, query)
+    errors: list[str] = []
+    if outcome is None:
+        errors = refresh_calendars_of(ctx, people)
+        with ctx.reading() as uow:
+            outcome = run(ctx, uow.session, cmd.workspace, query)
+    result = found(outcome, query, viewer_tz, errors)
     with ctx.unit_of_work(cmd.workspace) as uow:
-        outcome = run(ctx, uow.session, cmd.workspace, query)
-        result = found(outcome, query, viewer_tz, errors)
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 def run(ctx: Context, session: Session, workspace: str, query: SearchQuery,
         exclude_interview: int | None = None) -> SearchOutcome:
     """The search itself, in the candidate's local days; booking re-runs exactly this."""
-    candidate = resolve(ctx, session, workspace, query.candidate)
-    interviewers = [resolve(ctx, session, workspace, pid) for pid in query.interviewers]
+    people = [resolve(ctx, session, workspace, pid) for pid in (query.candidate, *query.interviewers)]
+    return search_among(ctx, session, workspace, people, query, exclude_interview)
+
+
+def search_among(ctx: Context, session: Session, workspace: str, people: list[Person], query: SearchQuery,
+                 exclude_interview: int | None = None) -> SearchOutcome:
+    candidate, *interviewers = people
     zone = zone_of(candidate.tz)
     start, end = _bound(query.start, zone, end=False), _bound(query.end, zone, end=True)
     rules, policy = terms(ctx, session, workspace, query.template, query.duration)
@@ -185,7 +207,7 @@ def run(ctx: Context, session: Session, workspace: str, query: SearchQuery,
                         exclude_interview=exclude_interview, policy=policy)
 
 
-def refresh_for(ctx: Context, people: list[Person]) -> list[str]:
+def refresh_calendars_of(ctx: Context, people: list[Person]) -> list[str]:
     settings, now = ctx.settings, ctx.now()
     return refresh_calendars(
         ctx.db, people, Interval(now, now + settings.rules().horizon + timedelta(days=1)), now,

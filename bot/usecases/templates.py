@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.usecases.context import Context
-from bot.usecases.people import acting, person, refresh_profiles
+from bot.usecases.people import acting, person, refresh_named, refresh_profiles
 from storage import templates as store
 from storage.models import InterviewTemplate, Role
 
@@ -50,16 +50,14 @@ class AddTemplate:
 
 
 def add_template(ctx: Context, cmd: AddTemplate) -> TemplateSaved:
-    refresh_profiles(ctx, cmd.workspace, [cmd.actor, *cmd.panel])
+    refresh_named(ctx, cmd.workspace, cmd.actor, cmd.panel, Role.hr, ACTION)
     with ctx.unit_of_work(cmd.workspace) as uow:
         acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, ACTION)
         panel = [person(ctx, uow.session, cmd.workspace, handle) for handle in cmd.panel]
         template = store.create_template(uow.session, cmd.workspace, cmd.name, cmd.duration_min,
                                          [p.id for p in panel], cmd.rules)
         result = TemplateSaved(view(template, [p.name for p in panel]))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -73,9 +71,7 @@ def list_templates(ctx: Context, workspace: str, actor: str | None) -> TemplateL
         acting(ctx, uow.session, workspace, actor, Role.hr, ACTION)
         found = store.list_templates(uow.session, workspace)
         result = TemplateList(tuple(view(t, [p.name for p in store.panel_of(uow.session, t)]) for t in found))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
 
 
 @dataclass(frozen=True)
@@ -88,6 +84,4 @@ def remove_template(ctx: Context, workspace: str, actor: str | None, ref: str) -
     with ctx.unit_of_work(workspace) as uow:
         acting(ctx, uow.session, workspace, actor, Role.hr, ACTION)
         result = TemplateRemoved(store.remove_template(uow.session, workspace, ref))
-        uow.reply(result)
-        uow.commit()
-    return result
+        return uow.done(result)
