@@ -4,6 +4,7 @@ comes out as recorded Web API calls and response_url posts on the fake."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -90,10 +91,8 @@ def serve(bot: Bot, settings: Settings) -> tuple[str, object]:
 
 def _run_until_closed(server: object) -> None:
     """waitress's loop may be polling the socket the test's teardown just closed (EBADF)."""
-    try:
+    with contextlib.suppress(OSError):
         server.run()  # type: ignore[attr-defined]
-    except OSError:
-        pass
 
 
 def start_bot(fake: FakeSlack, db: Database, clock: ManualClock, tokens: tuple[str, ...] = ("xoxb-test-token",),
