@@ -115,12 +115,15 @@ def wsgi_app(app: App, signing_secret: str) -> Callable[..., Iterable[bytes]]:
     return application
 
 
-def serve_http(app: App, signing_secret: str, port: int, host: str = "0.0.0.0", threads: int = 16) -> None:
-    """Production HTTP server (waitress, threaded): Slack POSTs to http://host:port/slack/events."""
-    from waitress import serve
+def http_server(app: App, signing_secret: str, port: int, host: str = "0.0.0.0", threads: int = 16) -> Any:
+    """Production HTTP server (waitress, threaded), its port already bound (OSError when it
+    cannot be): Slack POSTs to http://host:port/slack/events. `.run()` serves."""
+    from waitress import create_server
 
+    server = create_server(wsgi_app(app, signing_secret), host=host, port=port, threads=threads,
+                           ident="interview-bot")
     log.info("serving HTTP on %s:%s%s", host, port, EVENTS_PATH)
-    serve(wsgi_app(app, signing_secret), host=host, port=port, threads=threads, ident="interview-bot")
+    return server
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:

@@ -195,22 +195,31 @@ def _stop_on_signals(stop) -> None:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT; and run jobs."""
-    from bot.app import create_app, serve_http, serve_socket_mode
+    from bot.app import create_app, http_server, serve_socket_mode
     from bot.jobs.periodic import Periodic
 
     settings.require_slack()
+    port = args.port or settings.port
+    if not 1 <= port <= 65535:
+        raise CliError(f"--port must be between 1 and 65535, got {port}.")
     db = open_database(settings)
     bot = _slack_bot(settings, db)
     _configure_logging()
     app = create_app(bot)
+    server = None
+    if not settings.slack_app_token:
+        try:
+            server = http_server(app, settings.slack_signing_secret, port, host=args.host)
+        except OSError as err:
+            raise CliError(f"cannot listen on {args.host}:{port}: {err.strerror or err}.") from None
     _stop_on_signals(_exit)
     bot.start()
     periodic = Periodic(bot).start()
     try:
-        if settings.slack_app_token:
+        if server is None:
             serve_socket_mode(app, settings.slack_app_token)
         else:
-            serve_http(app, settings.slack_signing_secret, args.port or settings.port, host=args.host)
+            server.run()
     finally:
         periodic.stop()
         bot.stop()
@@ -348,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"interview-bot: {err}{hint}", file=sys.stderr)
         return 2
     except OperationalError as err:
-        print(f"interview-bot: cannot use the database: {err.orig}", file=sys.stderr)
+        print(f"interview-bot: cannot use the database: {' '.join(str(err.orig).split())}", file=sys.stderr)
         return 3
     except SQLAlchemyError as err:
         print(f"interview-bot: database error: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)

@@ -16,8 +16,19 @@ UNIT_DURATION = re.compile(r"^(\d{1,3})\s*(m|min|mins|minutes|h|hr|hours?)$", re
 COUNT = re.compile(r"^count=(\d{1,2})$", re.IGNORECASE)
 
 
+# A person in an interview: a Slack mention, or the email of someone without Slack (Slack sends
+# a typed address as `<mailto:a@b.c|a@b.c>`; a bare one is taken too).
+PERSON = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|<mailto:([^|>\s]+)(?:\|[^>]*)?>"
+                    r"|(?<![\w.@<|])([^\s<>|@]+@[^\s<>|@]+\.[A-Za-z]{2,})(?![\w>|])")
+
+
 def mentioned_users(text: str) -> list[str]:
     return MENTION.findall(text)
+
+
+def named_people(text: str) -> list[str]:
+    """Slack user ids and email addresses, in the order written."""
+    return [user or mailto or bare for user, mailto, bare in PERSON.findall(text)]
 
 
 def whole_number(text: str, maximum: int = 10**9) -> int | None:
@@ -32,6 +43,21 @@ def whole_number(text: str, maximum: int = 10**9) -> int | None:
 def unescape(text: str) -> str:
     """Slack sends `&`, `<` and `>` typed in a command as entities; the words mean the characters."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+LINK = re.compile(r"<((?:https?|mailto|tel):[^|>\s]+)(?:\|[^>]*)?>")
+LOCATION_EXAMPLE = "/interview location 12 https://meet.example.com/abc-defg-hij"
+
+
+def parse_location(text: str) -> tuple[int, str | None]:
+    """`#12 Room 4.01` or `12 https://…` → (12, "Room 4.01"); `12 clear` → (12, None). Links
+    as Slack sends them (`<https://…|label>`) become the address itself."""
+    number, _, rest = text.strip().partition(" ")
+    interview_id = whole_number(number.removeprefix("#"), 2**53)
+    if interview_id is None or not rest.strip():
+        raise ParseError("Give the interview number and where it is (or `clear`).", example=LOCATION_EXAMPLE)
+    place = unescape(LINK.sub(lambda m: m.group(1), rest)).strip()
+    return interview_id, None if place.lower() in ("clear", "none", "-") else place
 
 
 @dataclass
@@ -50,8 +76,8 @@ OFFER_EXAMPLE = "/interview offer @candidate @interviewer 60m 3 slots"
 def parse_offer(text: str, default_count: int = 3) -> OfferQuery:
     """Durations carry a unit and counts say so (`3 slots`, `count=3`): a bare number is refused
     rather than guessed, so `8` can never become an 8-minute interview."""
-    users = mentioned_users(text)
-    words = MENTION.sub(" ", text).split()
+    users = named_people(text)
+    words = PERSON.sub(" ", text).split()
     duration, count = None, None
     i = 0
     while i < len(words):
@@ -67,7 +93,7 @@ def parse_offer(text: str, default_count: int = 3) -> OfferQuery:
             raise ParseError(f"I did not understand {word!r}.{hint}", example=OFFER_EXAMPLE)
         i += 1
     if len(users) < 2:
-        raise ParseError("Mention the candidate, then the interviewers.", example=OFFER_EXAMPLE)
+        raise ParseError("Mention the candidate (or give their email), then the interviewers.", example=OFFER_EXAMPLE)
     return OfferQuery(users[0], users[1:], duration, default_count if count is None else count)
 
 
@@ -111,8 +137,8 @@ SLOTS_EXAMPLE = "/interview slots @candidate @interviewer 60m from 2026-12-01 to
 
 
 def parse_slots_query(text: str, today: date) -> SlotsQuery:
-    users = mentioned_users(text)
-    rest = MENTION.sub(" ", text).split()
+    users = named_people(text)
+    rest = PERSON.sub(" ", text).split()
     duration = start = end = None
     i = 0
     while i < len(rest):
@@ -128,7 +154,7 @@ def parse_slots_query(text: str, today: date) -> SlotsQuery:
             continue
         raise ParseError(f"I did not understand {rest[i]!r}.", example=SLOTS_EXAMPLE)
     if len(users) < 2:
-        raise ParseError("Mention the candidate first, then one or more interviewers.", example=SLOTS_EXAMPLE)
+        raise ParseError("Mention the candidate (or give their email) first, then one or more interviewers.", example=SLOTS_EXAMPLE)
     if start and end and end < start:
         raise ParseError("The `to` date is before the `from` date.", example=SLOTS_EXAMPLE)
     return SlotsQuery(users[0], users[1:], duration, start, end)

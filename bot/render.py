@@ -41,6 +41,7 @@ from bot.usecases.booking import (
     Graded,
     InterviewList,
     InterviewNotice,
+    LocationSet,
     MoveChoices,
     SlotGone,
 )
@@ -166,13 +167,22 @@ def _(result: Booked) -> Message:
     return {"text": f"{'Moved' if result.moved else 'Booked'} {span(result.when, zone)}",
             "blocks": interview_ui.booked_for_hr(result.interview_id, result.when, zone, result.others,
                                                  replayed=result.replayed, moved=result.moved,
-                                                 unreachable=result.unreachable)}
+                                                 unreachable=result.unreachable, location=result.location)}
 
 
 @message.register
 def _(result: Cancelled) -> Message:
     text = (f":x: Cancelled interview #{result.interview_id} ({span(result.when, ZoneInfo(result.tz))}); "
             "everyone was told.")
+    if result.unreachable:
+        text += " Could not notify: " + esc(", ".join(result.unreachable))
+    return _text(text)
+
+
+@message.register
+def _(result: LocationSet) -> Message:
+    text = (f":round_pushpin: Interview #{result.interview_id} is now at {esc(result.location)}" if result.location
+            else f":round_pushpin: Interview #{result.interview_id} has no place any more") + "; everyone was told."
     if result.unreachable:
         text += " Could not notify: " + esc(", ".join(result.unreachable))
     return _text(text)
@@ -269,7 +279,8 @@ def notice(item: object) -> Message:
 
 @notice.register
 def _(item: InterviewNotice) -> Message:
-    text, blocks = interview_ui.participant_notice(item.kind, item.when, ZoneInfo(item.tz), item.others, item.by)
+    text, blocks = interview_ui.participant_notice(item.kind, item.when, ZoneInfo(item.tz), item.others, item.by,
+                                                   item.location)
     title = "Cancellation" if item.kind == "cancelled" else "Calendar invitation"
     return {"text": text, "blocks": blocks, "watcher": item.watcher,
             "file": {"content": item.invitation, "filename": f"interview-{item.interview_id}.ics", "title": title}}

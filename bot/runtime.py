@@ -17,7 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.blocks.common import error_text, text_blocks
 from bot.blocks.slots import message_modal
 from bot.directory import SlackDirectory
-from bot.jobs.deliver import deliver_dm, deliver_reply, dm_gave_up
+from bot.jobs.deliver import deliver_dm, deliver_reply, dm_gave_up, reply_gave_up
 from bot.jobs.reminders import reminder_gave_up, send_reminder
 from bot.jobs.runner import JobRunner, Kind
 from bot.listeners import ROUTES
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 KINDS = {
     REQUEST_JOB: Kind(run_request, queue=jobs.REQUESTS, max_attempts=5, gave_up=request_gave_up),
-    REPLY_JOB: Kind(deliver_reply, max_attempts=12, retry_for=timedelta(minutes=30)),
+    REPLY_JOB: Kind(deliver_reply, max_attempts=12, retry_for=timedelta(minutes=30), gave_up=reply_gave_up),
     DM_JOB: Kind(deliver_dm, max_attempts=40, retry_for=timedelta(hours=6), gave_up=dm_gave_up),
     REMINDER_JOB: Kind(send_reminder, max_attempts=40, retry_for=timedelta(days=2), gave_up=reminder_gave_up),
 }

@@ -24,11 +24,15 @@ from storage.secrets import SecretBox
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
 
+MAX_REMINDER_MIN = 30 * 24 * 60
+DATABASES = ("sqlite", "postgresql")
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -36,13 +40,13 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}.")
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}.")
     return value
 
 
-def _optional_int(env: Mapping[str, str], name: str) -> int | None:
-    return _int(env, name, 0, minimum=1) if env.get(name, "").strip() else None
+def _optional_int(env: Mapping[str, str], name: str, maximum: int) -> int | None:
+    return _int(env, name, 0, minimum=1, maximum=maximum) if env.get(name, "").strip() else None
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -74,8 +78,9 @@ def _offsets(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tup
         part = part.strip().lower()
         scale = 60 if part.endswith("h") else 1
         number = part.rstrip("hm")
-        if not number.isdigit() or int(number) == 0:
-            raise SettingsError(f"{name} must be a list like '24h,1h' or '1440,60' (minutes), got {raw!r}.")
+        if not number.isdigit() or not 0 < int(number) * scale <= MAX_REMINDER_MIN:
+            raise SettingsError(f"{name} must be a list like '24h,1h' or '1440,60' (minutes, at most 30 days), "
+                                f"got {raw!r}.")
         values.append(int(number) * scale)
     return tuple(sorted(set(values), reverse=True))
 
@@ -134,13 +139,18 @@ class Settings:
         env: dict[str, str] = {}
         path = dotenv if dotenv is not None else Path(".env")
         if path.is_file():
-            env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            try:
+                env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            except UnicodeDecodeError:
+                raise SettingsError(f"{path} is not valid UTF-8 text.") from None
         env.update(os.environ if environ is None else environ)
         database_url = env.get("DATABASE_URL", "").strip() or cls.database_url
         try:
-            make_url(database_url)
+            backend = make_url(database_url).get_backend_name()
         except ArgumentError:
             raise SettingsError(f"DATABASE_URL is not a database URL: {database_url!r}.") from None
+        if backend not in DATABASES:
+            raise SettingsError(f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {backend!r}.")
         api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_DEFAULT
         if not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
@@ -154,25 +164,25 @@ class Settings:
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
             hr_user_ids=_ids(env, "HR_USER_IDS"),
-            port=_int(env, "PORT", 3000, minimum=1),
-            duration_min=_int(env, "DEFAULT_DURATION_MIN", 60, minimum=5),
-            step_min=_int(env, "SLOT_STEP_MIN", 30, minimum=5),
-            min_notice_min=_int(env, "MIN_NOTICE_MIN", 24 * 60),
-            horizon_days=_int(env, "HORIZON_DAYS", 90, minimum=1),
-            buffer_before_min=_int(env, "BUFFER_BEFORE_MIN", 0),
-            buffer_after_min=_int(env, "BUFFER_AFTER_MIN", 0),
-            cap_per_day=_optional_int(env, "CAP_PER_DAY"),
-            cap_per_week=_optional_int(env, "CAP_PER_WEEK"),
+            port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
+            duration_min=_int(env, "DEFAULT_DURATION_MIN", 60, minimum=5, maximum=480),
+            step_min=_int(env, "SLOT_STEP_MIN", 30, minimum=5, maximum=480),
+            min_notice_min=_int(env, "MIN_NOTICE_MIN", 24 * 60, maximum=30 * 24 * 60),
+            horizon_days=_int(env, "HORIZON_DAYS", 90, minimum=1, maximum=730),
+            buffer_before_min=_int(env, "BUFFER_BEFORE_MIN", 0, maximum=240),
+            buffer_after_min=_int(env, "BUFFER_AFTER_MIN", 0, maximum=240),
+            cap_per_day=_optional_int(env, "CAP_PER_DAY", maximum=50),
+            cap_per_week=_optional_int(env, "CAP_PER_WEEK", maximum=200),
             reminder_offsets_min=_offsets(env, "REMINDER_OFFSETS", (24 * 60, 60)),
-            max_windows_per_message=_int(env, "MAX_WINDOWS_PER_MESSAGE", 200, minimum=1),
+            max_windows_per_message=_int(env, "MAX_WINDOWS_PER_MESSAGE", 200, minimum=1, maximum=1000),
             busy_source=busy_source,
-            calendar_timeout_s=_int(env, "CALENDAR_TIMEOUT_S", 5, minimum=1),
-            calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", 15, minimum=1),
+            calendar_timeout_s=_int(env, "CALENDAR_TIMEOUT_S", 5, minimum=1, maximum=60),
+            calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", 15, minimum=1, maximum=24 * 60),
             require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", False),
-            offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1),
-            request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5),
-            slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", 10, minimum=1),
-            job_lease_s=_int(env, "JOB_LEASE_S", 60, minimum=2),
+            offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1, maximum=30 * 24),
+            request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5, maximum=1800),
+            slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", 10, minimum=1, maximum=120),
+            job_lease_s=_int(env, "JOB_LEASE_S", 60, minimum=2, maximum=3600),
             secrets=_secret_box(env),
             calendar_policy=_address_policy(env),
         )

@@ -49,10 +49,21 @@ def when(moment: datetime, zone: tzinfo) -> str:
 
 
 def span(interval: Interval, zone: tzinfo) -> str:
-    """`Wed 2 Dec 2026, 10:00–11:00 CET` (end date shown when it differs)."""
+    """`Wed 2 Dec 2026, 10:00–11:00 CET` (end date shown when it differs; each end labelled
+    when the clocks change inside: `Sun 29 Mar 2026, 01:30 CET–03:30 CEST`)."""
     start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
     end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %-d %b %H:%M}"
-    return f"{start:%a %-d %b %Y, %H:%M}–{end_text} {zone_name(zone, interval.start)}"
+    return f"{start:%a %-d %b %Y, }{clock_span(interval, zone, end_text)}"
+
+
+def clock_span(interval: Interval, zone: tzinfo, end_text: str | None = None) -> str:
+    """`10:00–11:00 CET`, or `01:30 CET–03:30 CEST` across a change of the clocks."""
+    start = interval.start.astimezone(zone)
+    end_text = end_text or f"{interval.end.astimezone(zone):%H:%M}"
+    first, last = zone_name(zone, interval.start), zone_name(zone, interval.end)
+    if first == last:
+        return f"{start:%H:%M}–{end_text} {first}"
+    return f"{start:%H:%M} {first}–{end_text} {last}"
 
 
 def day_heading(day: date) -> str:
@@ -67,7 +78,7 @@ def slot_lines(
     for day, day_slots in group_by_day(slots, viewer):
         lines = []
         for slot in day_slots:
-            line = f"{slot.start.astimezone(viewer):%H:%M}–{clock(slot.end, viewer)}"
+            line = clock_span(slot, viewer)
             if other is not None and other != viewer:
                 line += f"  ({other_name or 'their'} time: {clock(slot.start, other)})"
             lines.append(line)

@@ -19,6 +19,7 @@ def build_invitation(
     end: datetime,
     summary: str,
     description: str,
+    location: str | None = None,
     organizer_email: str | None,
     attendees: Sequence[tuple[str, str | None]],
     method: str,
@@ -38,6 +39,8 @@ def build_invitation(
     event.add("dtend", as_utc(end))
     event.add("summary", summary)
     event.add("description", description)
+    if location:
+        event.add("location", location)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if organizer_email:
         organizer = vCalAddress(f"mailto:{organizer_email}")

@@ -14,7 +14,7 @@ blocks that reach into what is left are sorted and swept. Common free time is
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
@@ -280,6 +280,13 @@ def diagnose(
     reasons: list[str] = []
     bottlenecks: list[str] = []
     bounds = search_bounds(rules, now, start, end)
+    if rules.min_notice and find_slots(participants, replace(rules, min_notice=timedelta(0)), now, start, end):
+        # Only the notice removes them: nobody is to blame for a lack of free time.
+        common = starts_in(intersect_all(free_time(p, rules) for p in participants), rules)
+        return Diagnosis(
+            reasons=[f"Common slots exist in the range, but only sooner than the minimum notice "
+                     f"({_minutes(rules.min_notice)})."],
+            alternatives=_nearest(common, rules, now, start, end, max_alternatives))
     if bounds is None:
         reasons.append("The date range is empty once the minimum notice and horizon apply.")
     free = {p.key: free_time(p, rules) for p in participants}

@@ -78,9 +78,27 @@ def check_bookable(
     if slot in outcome.slots:
         return
     minutes = int(rules.duration.total_seconds() // 60)
-    why = _why_not(outcome) if slot.duration == rules.duration else f"it is not {minutes} minutes long"
+    if slot.duration != rules.duration:
+        why = f"it is not {minutes} minutes long"
+    elif (booked := _booked_then(session, [candidate, *interviewers], slot, exclude_interview)) is not None:
+        why = f"someone just booked {booked} at that time"  # a lost race, not a lack of free time
+    else:
+        why = _why_not(outcome)
     raise SlotTaken(f"That slot was just taken: {why}.",
                     nearest_slots(session, candidate, interviewers, slot, rules, now, exclude_interview, policy))
+
+
+def _booked_then(session: Session, people: Sequence[Person], slot: Interval, exclude_interview: int | None) -> str | None:
+    """The name of someone here already in an interview overlapping `slot`, if anyone is."""
+    query = (select(Person.name).join(InterviewParticipant, InterviewParticipant.person_id == Person.id)
+             .join(Interview, Interview.id == InterviewParticipant.interview_id)
+             .where(Person.id.in_([p.id for p in people]), InterviewParticipant.active.is_(True),
+                    Interview.status == InterviewStatus.booked, InterviewParticipant.start_at < slot.end,
+                    InterviewParticipant.end_at > slot.start)
+             .order_by(Person.id).limit(1))
+    if exclude_interview is not None:
+        query = query.where(Interview.id != exclude_interview)
+    return session.scalars(query).first()
 
 
 def nearest_slots(
@@ -181,7 +199,7 @@ def _write_exclusive(session: Session, write: Callable[[], None], nearby: Callab
             session.flush()
     except IntegrityError as err:
         if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise SlotTaken("That slot was just taken: someone in it was booked at the same time.",
+            raise SlotTaken("That slot was just taken: someone just booked one of these people at that time.",
                             nearby()) from None
         raise
 
@@ -207,6 +225,23 @@ def cancel(session: Session, workspace_id: str, interview_id: int, *, now: datet
     interview.updated_at = now
     for part in interview.participants:
         part.active = False
+    session.flush()
+    return interview
+
+
+def relocate(session: Session, workspace_id: str, interview_id: int, location: str | None, *,
+             now: datetime) -> Interview:
+    """Change where an upcoming interview is (a new SEQUENCE, so calendars update the event)."""
+    interview = get_interview(session, workspace_id, interview_id, lock=True)
+    if interview.status is not InterviewStatus.booked:
+        raise BookingError(f"Interview #{interview_id} is {interview.status.value}; its place cannot change.")
+    if interview.end_at <= now:
+        raise BookingError(f"Interview #{interview_id} is over; its place cannot change.")
+    if interview.location == location:
+        raise BookingError(f"Interview #{interview_id} is already there; nothing was changed.")
+    interview.location = location
+    interview.sequence += 1
+    interview.updated_at = now
     session.flush()
     return interview
 

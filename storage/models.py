@@ -281,6 +281,7 @@ class Interview(Base):
     end_at: Mapped[datetime]
     buffer_before_min: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_min: Mapped[int] = mapped_column(Integer, default=0)
+    location: Mapped[str | None] = mapped_column(String(300))  # a room, an address or a video link
     status: Mapped[InterviewStatus] = mapped_column(_enum(InterviewStatus), default=InterviewStatus.booked)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -130,25 +130,28 @@ class Due:
     slack_user_id: str | None
     tz: str
     others: str
+    location: str | None = None
 
 
 def due_reminder(session: Session, reminder_id: int) -> Due | None:
     row = session.execute(
         select(Reminder.offset_min, Reminder.status, Reminder.job_id, Interview.id, Interview.start_at,
-               Interview.end_at, Interview.status, Interview.candidate_id, Person.id, Person.slack_user_id, Person.tz)
+               Interview.end_at, Interview.status, Interview.candidate_id, Person.id, Person.slack_user_id, Person.tz,
+               Interview.location)
         .join(Interview, Interview.id == Reminder.interview_id).join(Person, Person.id == Reminder.person_id)
         .where(Reminder.id == reminder_id)
     ).first()
     if row is None:
         return None
-    offset, status, job_id, interview_id, start, end, interview_status, candidate_id, person_id, slack_id, tz = row
+    (offset, status, job_id, interview_id, start, end, interview_status, candidate_id, person_id, slack_id, tz,
+     location) = row
     names = dict(session.execute(
         select(InterviewParticipant.person_id, Person.name).join(Person, Person.id == InterviewParticipant.person_id)
         .where(InterviewParticipant.interview_id == interview_id).order_by(InterviewParticipant.person_id)
     ).all())
     others = ", ".join(name for pid, name in names.items() if pid != person_id) or "—"
     return Due(reminder_id, offset, status, job_id, interview_id, start, end, interview_status,
-               names.get(candidate_id, ""), person_id, slack_id, tz, others)
+               names.get(candidate_id, ""), person_id, slack_id, tz, others, location)
 
 
 def booker_of(session: Session, interview_id: int) -> str | None:

@@ -204,12 +204,13 @@ def _await_announcements(fake: FakeSlack, db: Database, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def _await_no_work(db: Database, timeout: float) -> None:
+def _await_no_work(db: Database, timeout: float, *, ahead: timedelta = timedelta(0)) -> None:
+    """Until no job is pending that is due within `ahead`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.unit_of_work(write=False) as uow:
             if not uow.session.scalars(select(Job.id).where(Job.status == JobStatus.pending,
-                                                            Job.run_at <= datetime.now(UTC))).first():
+                                                            Job.run_at <= datetime.now(UTC) + ahead)).first():
                 return
         time.sleep(0.2)
 
@@ -227,16 +228,18 @@ def _over_announced(fake: FakeSlack, db: Database) -> int:
 # -- reminders through Slack faults, two worker processes --------------------------------------
 
 
-def reminders_through_faults(db_url: str, fault: str, *, reminders: int = 6, workers: int = 2) -> Tally:
+def reminders_through_faults(db_url: str, fault: str, *, reminders: int = 6, workers: int = 2,
+                             retry_after_s: int = 75) -> Tally:
     """`reminders` due in a few seconds, two `interview-bot worker` processes, and Slack failing
     the first sends in one way: `lose_reply` (Slack posts, the reply is lost), `slow_reply`
-    (Slack answers after the client gave up), `retry_after` (429 with a Retry-After longer
-    than a claim's lease)."""
+    (Slack answers after the client gave up), `retry_after` (429 with a Retry-After of
+    `retry_after_s`, longer than a claim's 5 s lease)."""
     db = Database(db_url)
     db.create_schema()
     now = datetime.now(UTC).replace(microsecond=0)
-    for n in range(reminders):  # one recipient each: the candidates have no Slack
-        booked_interview(db, now + timedelta(seconds=63), now, offsets=(1,), suffix=f"{fault}{n}",
+    lead = 1 + (retry_after_s + 30) // 60 if fault == "retry_after" else 1  # minutes: begins after the retry
+    for n in range(reminders):  # one recipient each, due in 3 s: the candidates have no Slack
+        booked_interview(db, now + timedelta(seconds=3 + 60 * lead), now, offsets=(lead,), suffix=f"{fault}{n}",
                          candidate_slack=False)
     tally = Tally(f"reminders, two workers, {fault.replace('_', ' ')}", attempts=reminders, acked=reminders)
     with FakeSlack() as fake:
@@ -245,13 +248,15 @@ def reminders_through_faults(db_url: str, fault: str, *, reminders: int = 6, wor
         elif fault == "slow_reply":
             fake.slow_reply_next("chat.postMessage", seconds=4, times=reminders)
         else:
-            fake.fail_next("chat.postMessage", status=429, retry_after=75, times=reminders)
+            fake.fail_next("chat.postMessage", status=429, retry_after=retry_after_s, times=reminders)
         env = {"SLACK_TIMEOUT_S": "2", "JOB_LEASE_S": "5"}
         procs = [start_worker(fake, db_url, **env) for _ in range(workers)]
         try:
-            deadline = time.monotonic() + (120 if fault == "retry_after" else 60)
+            deadline = time.monotonic() + 60 + (retry_after_s if fault == "retry_after" else 0)
             while time.monotonic() < deadline and len(_stored(fake)) < reminders:
                 time.sleep(0.2)
+            # sends of unknown outcome are retried: looked up, not resent
+            _await_no_work(db, timeout=60, ahead=timedelta(minutes=1))
             time.sleep(3)  # any second send would show by now
         finally:
             for proc in procs:

@@ -236,3 +236,23 @@ def test_calendar_links_to_internal_addresses_are_refused_and_never_fetched(slac
     assert all("cannot be used" in a for a in answers)
     with env.db.unit_of_work(write=False) as uow:
         assert uow.session.scalars(select(CalendarLink)).all() == []
+
+
+def test_a_form_opens_at_once_while_searches_wait_on_a_hanging_calendar(loopback_env: SlackEnv, feed: Feed) -> None:
+    """Forms are opened on their own pool: searches stuck on a slow feed (the request workers
+    all busy) never make Slack's 3 s trigger expire."""
+    env = loopback_env
+    _seed(env)
+    env.slack.command("/availability", f"calendar {feed.url}", user_id=INTV)
+    _last_text(env, 5)
+    feed.delay = 4.0  # each read hangs (the read timeout is 5 s)
+    env.clock.set(NOW + timedelta(hours=1))  # past the refresh interval: every search re-reads it
+    for _ in range(4):
+        env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
+    time.sleep(0.3)  # the searches have started and hang on the feed
+    sent = time.time()
+    env.slack.command("/interview", "", user_id=HR, trigger_id="T-while-hanging")
+    opened = env.fake.wait_for("views.open")[-1]
+    assert opened.args["trigger_id"] == "T-while-hanging"
+    assert opened.time - sent < 1.0, "the form waited behind the searches"
+    _last_text(env, 9)  # the searches finish too

@@ -82,6 +82,9 @@ def test_busy_block_removes_slots_and_from_to_bound_the_search(cli, capsys) -> N
         (["busy", "add", "U1CAND", "2026-12-02T11:00:00Z", "2026-12-02T10:00:00Z"], "must be after"),
         (["busy", "add", "U1CAND", "yesterday", "2026-12-02T10:00:00Z"], "ISO 8601"),
         (["slots", "--candidate", "U1CAND", "--interviewers", "U1CAND", "--now", NOW], "cannot interview themselves"),
+        (["slots", "--candidate", "U1CAND", "--interviewers", "ivan@example.com", "--duration", "0", "--now", NOW], "positive"),
+        (["slots", "--candidate", "U1CAND", "--interviewers", "ivan@example.com", "--from", "2026-12-05", "--to", "2026-12-03",
+          "--now", NOW], "not after its start"),
     ],
 )
 def test_bad_input_is_one_line_nonzero_and_stores_nothing(cli, capsys, argv, message) -> None:
@@ -125,3 +128,53 @@ def test_demo_runs_without_slack_and_prints_matches(tmp_path: Path) -> None:
         cwd=root, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=120,
     )
     assert again.stdout == out  # seeded: runs repeat, and the database is reused
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "70000"}, "PORT must be between 1 and 65535, got 70000."),
+        ({"HORIZON_DAYS": "99999999999"}, "HORIZON_DAYS must be between 1 and 730, got 99999999999."),
+        ({"DEFAULT_DURATION_MIN": "100000"}, "DEFAULT_DURATION_MIN must be between 5 and 480, got 100000."),
+        ({"SLOT_STEP_MIN": "10000000"}, "SLOT_STEP_MIN must be between 5 and 480, got 10000000."),
+        ({"REMINDER_OFFSETS": "999999h"}, "REMINDER_OFFSETS must be a list like"),
+        ({"DATABASE_URL": "mysql://u@localhost/db"}, "DATABASE_URL must be a sqlite:/// or postgresql:// URL"),
+        ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}, "cannot use the database: "),
+    ],
+)
+def test_every_setting_is_checked_at_start_with_one_line_naming_it(tmp_path: Path, env: dict, message: str) -> None:
+    base = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "people", "list"], env={**base, **env}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and proc.stderr.startswith("interview-bot: " + message.split(":")[0]), proc.stderr
+    assert message in proc.stderr and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert root  # run from elsewhere: the package is installed
+
+
+def test_a_dotenv_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"HORIZON_DAYS=\xff\xfe30\n")
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "people", "list"], env={"PATH": "/usr/bin:/bin"},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and proc.stderr.strip() == "interview-bot: .env is not valid UTF-8 text.", proc.stderr
+
+
+def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    from tests.slack_fake import FakeSlack
+
+    with socket.socket() as taken, FakeSlack() as fake:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = f"sqlite:///{tmp_path / 'bot.db'}"
+        env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": db, "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s",
+               "SLACK_API_URL": fake.base_url}
+        subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, cwd=tmp_path, check=True,
+                       capture_output=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0, proc.stderr
+    assert f"interview-bot: cannot listen on 127.0.0.1:{port}: " in proc.stderr and "Traceback" not in proc.stderr, \
+        proc.stderr

@@ -18,7 +18,10 @@ def test_sigkill_mid_burst_of_book_clicks_loses_and_doubles_nothing(db_url: str)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", ["lose_reply", "slow_reply"])
-def test_two_workers_through_lost_and_late_replies_send_each_reminder_once(db_url: str, fault: str) -> None:
-    tally = reminders_through_faults(db_url, fault, reminders=4)
+@pytest.mark.parametrize("fault", ["lose_reply", "slow_reply", "retry_after"])
+def test_two_workers_through_lost_and_late_replies_and_long_retry_after_send_each_reminder_once(
+        db_url: str, fault: str) -> None:
+    tally = reminders_through_faults(db_url, fault, reminders=4, retry_after_s=12)
     assert tally.lost == 0 and tally.duplicated == 0, tally
+    # an unknown outcome is looked up before any retry; a refused one (429) needs no lookup
+    assert (tally.looked_up == 0) if fault == "retry_after" else (tally.looked_up > 0), tally

@@ -85,6 +85,18 @@ def test_a_late_reminder_says_how_far_off_the_interview_really_is(db: Database, 
     assert all("in 40 min" in t and "tomorrow" not in t for t in _dms(fake).values())
 
 
+def test_a_span_across_a_change_of_the_clocks_labels_each_end(db: Database, fake: FakeSlack) -> None:
+    """New York springs forward at 02:00 on 14 Mar 2027: one hour from 01:30 ends at 03:30."""
+    start = utc("2027-03-14 06:30")
+    clock = ManualClock(NOW)
+    booked_interview(db, start, NOW, offsets=(60,))
+    bot = hand_driven_bot(fake, db, clock)
+    _send(bot, clock, start - timedelta(minutes=60))
+    texts = _dms(fake)
+    assert "Sun 14 Mar 2027, 01:30 EST–03:30 EDT" in texts["UI"], texts["UI"]
+    assert "Sun 14 Mar 2027, 07:30–08:30 CET" in texts["UC"], texts["UC"]
+
+
 def test_a_reminder_missed_past_the_start_is_skipped_and_logged(db: Database, fake: FakeSlack, caplog) -> None:
     clock = ManualClock(NOW)
     booked_interview(db, START, NOW, offsets=(60,))

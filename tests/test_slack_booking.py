@@ -44,8 +44,13 @@ def test_book_notifies_everyone_in_their_zone_with_an_invitation(slack_env: Slac
     assert "16:00–17:00 CET" in by_channel[CAND]  # Cara, Berlin
     assert "10:00–11:00 EST" in by_channel[INTV]  # Ivan, New York
     files = [f for f in _wait_uploads(env, 2)]
-    event = Calendar.from_ical(files[0]["content"]).walk("VEVENT")[0]
+    cal = Calendar.from_ical(files[0]["content"])
+    event = cal.walk("VEVENT")[0]
     assert event["DTSTART"].dt == utc("2026-12-02 15:00") and int(event["SEQUENCE"]) == 0
+    # an iTIP REQUEST (RFC 5546): the booking HR is the organizer, the participants attendees by name
+    assert str(cal["METHOD"]) == "REQUEST" and str(event["ORGANIZER"]) == "mailto:hana@example.com"
+    attendees = {str(a): str(a.params["CN"]) for a in event["ATTENDEE"]}
+    assert attendees == {"mailto:cara@example.com": "Cara Diaz", "mailto:ivan@example.com": "Ivan Petrov"}
     with env.db.unit_of_work(write=False) as uow:
         interview = uow.session.scalars(select(Interview)).one()
         assert interview.uid == str(event["UID"])
@@ -95,6 +100,8 @@ def test_two_hr_users_racing_for_overlapping_slots_one_wins(slack_env: SlackEnv)
         t.join()
     replies = [_answer(env, n) for n in names]
     assert sum("just taken" in r for r in replies) == 1, replies
+    # the loser hears it lost a race, not that someone has no free time
+    assert sum("someone just booked" in r and "no free" not in r for r in replies) == 1, replies
     assert sum("Booked" in r for r in replies) == 1, replies
     assert _count(env, Interview) == 1 and _count(env, InterviewParticipant) == 2
 
@@ -108,6 +115,10 @@ def test_cancel_and_reschedule_notify_everyone_and_move_reminders(slack_env: Sla
         interview_id = uow.session.scalars(select(Interview.id)).one()
     choices = json.loads(_answer(env, _press(env, HR, "interview_reschedule", str(interview_id))))["blocks"]
     moves = [b["accessory"] for b in choices if b.get("accessory", {}).get("action_id", "").startswith("interview_move")]
+    assert moves and not any("T15:00" in m["value"] for m in moves)  # never its current time
+    same = dict(moves[0], value=moves[0]["value"].replace(json.loads(moves[0]["value"])["s"], "2026-12-02T15:00:00Z"))
+    assert "already at that time" in _answer(env, _press(env, HR, same["action_id"], same["value"]))
+    assert len(env.fake.calls("chat.postMessage")) == 2  # nobody was told of a "move"
     target = next(m for m in moves if "T16:00" in m["value"])
     assert "Moved" in _answer(env, _press(env, HR, target["action_id"], target["value"]))
     moved = env.fake.wait_for("chat.postMessage", count=4)[-2:]
@@ -170,6 +181,23 @@ def test_candidate_picks_from_an_offer_first_pick_wins_and_it_expires(slack_env:
         assert uow.session.scalars(select(Offer.status)).one() == "taken"
 
 
+def test_offer_counts_and_durations_are_never_confused(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _seed(env)
+    n = len(env.fake.calls("response_url"))
+    for k, (text, expected) in enumerate([
+        (f"offer <@{CAND}> <@{INTV}> 60m 8", "`8 slots`"),  # a bare number: not read as 8 minutes
+        (f"offer <@{CAND}> <@{INTV}> 60m count=8", "Offer 1 to 5 slots"),
+        (f"offer <@{CAND}> <@{INTV}> 60m 9 slots", "Offer 1 to 5 slots"),
+    ], start=1):
+        env.slack.command("/interview", text, user_id=HR)
+        answer = _text(env.fake.wait_for("response_url", count=n + k)[-1])
+        assert expected in answer and "For example" in answer, answer
+    assert _count(env, Offer) == 0 and not env.fake.calls("chat.postMessage")
+    env.slack.command("/interview", f"offer <@{CAND}> <@{INTV}> 60m count=2", user_id=HR)
+    assert "Offered 2 slot(s)" in _text(env.fake.wait_for("response_url", count=n + 4)[-1])
+
+
 def test_expired_offer_books_nothing(slack_env: SlackEnv) -> None:
     env = slack_env
     _seed(env)
@@ -197,3 +225,66 @@ def test_lists_and_home_show_the_booking(slack_env: SlackEnv) -> None:
     assert "10:00–11:00 EST" in home and "Cara Diaz" in home
     with env.db.unit_of_work(write=False) as uow:
         assert uow.session.scalars(select(Person).where(Person.slack_user_id == HR)).one()
+
+
+def test_where_the_interview_is_goes_into_every_notice_invitation_and_reminder(slack_env: SlackEnv) -> None:
+    from bot.jobs.reminders import compose
+    from storage.reminders import due_reminder
+
+    env = slack_env
+    _seed(env)
+    with env.db.unit_of_work(write=False) as uow:
+        cand, intv = (uow.session.scalars(select(Person.id).where(Person.slack_user_id == u)).one() for u in (CAND, INTV))
+    values = {
+        "candidate": {"candidate": {"type": "external_select", "selected_option": {"value": str(cand)}}},
+        "interviewers": {"interviewers": {"type": "multi_external_select", "selected_options": [{"value": str(intv)}]}},
+        "duration": {"duration": {"type": "static_select", "selected_option": {"value": "60"}}},
+        "location": {"location": {"type": "plain_text_input", "value": "https://meet.example.com/abc  <!channel>"}},
+    }
+    before = len(env.fake.calls("views.update"))
+    env.slack.view_submission(user_id=HR, callback_id="find_slots_modal", values=values, view_id="VWHERE")
+    view = env.fake.wait_for("views.update", count=before + 1)[-1].args["view"]
+    button = next(b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "book_slot")
+    confirmation = _answer(env, _click(env, button))
+    assert "Where: https://meet.example.com/abc &lt;!channel&gt;" in confirmation, confirmation
+    dms = env.fake.wait_for("chat.postMessage", count=2)
+    assert all("Where: https://meet.example.com/abc &lt;!channel&gt;" in c.args["text"] for c in dms), dms
+    files = _wait_uploads(env, 2)
+    assert str(Calendar.from_ical(files[0]["content"]).walk("VEVENT")[0]["LOCATION"]) == \
+        "https://meet.example.com/abc <!channel>"  # the .ics is plain text
+    with env.db.unit_of_work(write=False) as uow:
+        interview_id = uow.session.scalars(select(Interview.id)).one()
+
+    def command(text: str) -> str:
+        n = len(env.fake.calls("response_url"))
+        env.slack.command("/interview", text, user_id=HR)
+        return _text(env.fake.wait_for("response_url", count=n + 1)[-1])
+
+    assert "is now at Room 4.01" in command(f"location #{interview_id} Room 4.01")
+    moved = env.fake.wait_for("chat.postMessage", count=4)[2:]
+    assert all("has a new place" in c.args["text"] and "Where: Room 4.01" in c.args["text"] for c in moved)
+    event = Calendar.from_ical(_wait_uploads(env, 4)[-1]["content"]).walk("VEVENT")[0]
+    assert (str(event["LOCATION"]), int(event["SEQUENCE"])) == ("Room 4.01", 1)
+    with env.db.unit_of_work(write=False) as uow:
+        reminder = uow.session.scalars(select(Reminder.id).where(Reminder.offset_min == 60)).first()
+        assert "Where: Room 4.01" in compose(due_reminder(uow.session, reminder), utc("2026-12-02 14:00"))["text"]
+    assert "already there" in command(f"location {interview_id} Room 4.01")
+    assert "at https://meet.example.com/x" in command(f"location {interview_id} <https://meet.example.com/x>")
+    assert "has no place any more" in command(f"location {interview_id} clear")
+    assert "interview number" in command("location Room 5")
+    assert "at most 300" in command(f"location {interview_id} {'x' * 301}")
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.get(Interview, interview_id).location is None
+
+
+def test_a_full_day_cap_is_the_one_reason_given(db) -> None:
+    from tests.slack_app import running_bot
+
+    with running_bot(db, CAP_PER_DAY="1") as env:
+        _seed(env)
+        _answer(env, _click(env, _book_buttons(env)[0]))  # Ivan's one interview that day
+        n = len(env.fake.calls("response_url"))
+        env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
+        reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
+        text = json.dumps(reply["blocks"], ensure_ascii=False)
+        assert "No common slot" in text and text.count("per day") == 1, text

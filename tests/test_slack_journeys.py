@@ -107,6 +107,16 @@ def test_availability_modal_opens_then_saves_a_weekly_repeat(slack_env: SlackEnv
     assert starts == [14, 14, 14, 14]  # 09:00 New York, EST throughout
 
 
+def test_the_availability_form_follows_the_same_rules_as_the_text_command(slack_env: SlackEnv) -> None:
+    """An unregistered person cannot store availability through the form either."""
+    env = slack_env
+    response = env.slack.view_submission(user_id=STRANGER, callback_id="availability_modal", private_metadata="{}",
+                                         values=_modal_values("2026-12-02", "09:00", "12:00"))
+    assert response.body["response_action"] == "errors", response.text  # said in the form, under its field
+    assert "/interview-register" in json.dumps(response.body["errors"]), response.text
+    assert _windows(env) == 0
+
+
 def test_availability_modal_errors_are_keyed_to_the_field(slack_env: SlackEnv) -> None:
     env = slack_env
     _register(env, INTV, "interviewer")
@@ -197,6 +207,33 @@ def test_text_search_and_the_bottleneck_when_nothing_fits(slack_env: SlackEnv) -
     assert "No common slot" in text and "Iris Chen" in text
 
 
+def test_a_date_range_means_the_coordinators_own_days(slack_env: SlackEnv) -> None:
+    """HR in New York asks for 27 Dec: slots of New York's 27 Dec, not the candidate's (Berlin),
+    headed 27 Dec, with the candidate's time beside; the modal and the help say whose days."""
+    env = slack_env
+    env.fake.add_user(HR, "Hana Reyes", "hana@example.com", tz="America/New_York")
+    _register(env, CAND, "candidate")
+    _register(env, INTV, "interviewer")
+    n = len(env.fake.calls("response_url"))
+    env.slack.command("/availability", "add 2026-12-27 03:00-06:00", user_id=CAND)  # 26 Dec 21–24 New York
+    env.slack.command("/availability", "add 2026-12-27 16:00-18:00", user_id=CAND)  # 27 Dec 10–12 New York
+    env.slack.command("/availability", "add 2026-12-26 18:00-24:00", user_id=INTV)
+    env.slack.command("/availability", "add 2026-12-27 08:00-14:00", user_id=INTV)
+    env.fake.wait_for("response_url", count=n + 4)
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m from 2026-12-27 to 2026-12-27", user_id=HR)
+    text = _text_of(_reply(env, n + 5))
+    assert "Sun 27 Dec" in text and "Sat 26 Dec" not in text, text
+    assert "10:00–11:00 EST" in text and "Cara Diaz: 16:00 CET" in text, text
+    assert "21:00" not in text and text.count('"book_slot"') == 3, text
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m from 2026-12-28 to 2026-12-27", user_id=HR)
+    assert "before" in _text_of(_reply(env, n + 6))
+    env.slack.command("/interview", "help", user_id=HR)
+    assert "days are yours" in _text_of(_reply(env, n + 7))
+    env.slack.command("/interview", "", user_id=HR, trigger_id="T-hr-ny")
+    form = json.dumps(env.fake.wait_for("views.update")[-1].args["view"])
+    assert "Days in your time zone (America/New_York)" in form
+
+
 def test_non_hr_is_refused_politely_and_sees_no_data(slack_env: SlackEnv) -> None:
     env = slack_env
     _seed_pair(env)
@@ -245,6 +282,17 @@ def test_registration_can_require_hr_approval(slack_env: SlackEnv) -> None:
         assert ivan.role_names == {"interviewer"}
 
 
+def test_hr_named_in_settings_get_registration_requests_before_ever_using_the_bot(db) -> None:
+    from tests.slack_app import running_bot
+
+    with running_bot(db, HR_USER_IDS=f"{HR},{INTV2}", REQUIRE_REGISTRATION_APPROVAL="true") as env:
+        env.slack.command("/interview-register", "interviewer", user_id=INTV)
+        assert "HR will review" in _text_of(_reply(env, 1))
+        dms = env.fake.wait_for("chat.postMessage", count=2)
+        assert sorted(c.args["channel"] for c in dms) == sorted([HR, INTV2])  # neither had used the bot
+        assert all("approve" in c.args["text"] for c in dms)
+
+
 def test_unknown_slack_user_gets_a_clear_message(slack_env: SlackEnv) -> None:
     env = slack_env
     env.slack.command("/interview", "slots <@UNOBODY1> <@UNOBODY2>", user_id=HR)
@@ -259,3 +307,53 @@ def test_app_home_shows_my_availability(slack_env: SlackEnv) -> None:
     assert published["user_id"] == CAND
     text = json.dumps(published["view"], ensure_ascii=False)
     assert "Wed 2 Dec 2026, 16:00–19:00 CET" in text and "Nothing booked" in text
+
+
+def test_an_answer_slack_refuses_is_logged_and_the_asker_told_in_a_dm(slack_env: SlackEnv, caplog) -> None:
+    env = slack_env
+    _register(env, CAND, "candidate")
+    env.fake.fail_next("response_url", status=400)  # e.g. a message over Slack's limits
+    with caplog.at_level("ERROR"):
+        env.slack.command("/availability", "list", user_id=CAND)
+        note = env.fake.wait_for("chat.postMessage")[-1].args
+    assert note["channel"] == CAND and "could not show you my answer" in note["text"], note
+    assert "HTTP 400" in note["text"] and "giving up on job" in caplog.text
+
+
+def test_a_direct_message_to_the_bot_is_answered_once_with_short_help(slack_env: SlackEnv) -> None:
+    from tests.slack_requests import event_envelope
+
+    env = slack_env
+    dm = {"type": "message", "channel_type": "im", "channel": f"D{CAND}", "user": CAND, "text": "hello?",
+          "ts": f"{time.time():.6f}"}
+    envelope = event_envelope(dm)
+    assert env.slack.event(envelope).status == 200
+    assert env.slack.event(envelope, retry_num=1, retry_reason="http_timeout").status == 200  # Slack's retry
+    # the bot's own messages and edits are not answered
+    env.slack.event({**dm, "bot_id": "B1", "user": "UBOT"})
+    env.slack.event({**dm, "subtype": "message_changed"})
+    answer = env.fake.wait_for("chat.postMessage")[-1].args
+    assert answer["channel"] == CAND and "/interview-register" in answer["text"] and "/availability" in answer["text"]
+    time.sleep(0.5)
+    assert len(env.fake.calls("chat.postMessage")) == 1
+
+
+def test_a_candidate_without_slack_is_named_by_email_in_slots_and_offers(slack_env: SlackEnv) -> None:
+    env = slack_env
+    _register(env, INTV, "interviewer")
+    n = len(env.fake.calls("response_url"))
+    mail = "<mailto:dana@example.com|dana@example.com>"
+    env.slack.command("/interview-admin", f"candidate add {mail} Dana Ito Europe/Berlin", user_id=HR)
+    env.fake.wait_for("response_url", count=n + 1)
+    env.slack.command("/availability", f"for {mail} add 2026-12-02 16:00-19:00", user_id=HR)
+    reply = _text_of(_reply(env, n + 2))
+    assert "Dana Ito's availability" in reply and "Your" not in reply, reply  # HR acting for her
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)
+    env.fake.wait_for("response_url", count=n + 3)
+    env.slack.command("/interview", f"slots {mail} <@{INTV}> 60m", user_id=HR)
+    text = _text_of(_reply(env, n + 4))
+    assert "15:00–16:00 WET" in text and text.count('"book_slot"') == 3, text
+    env.slack.command("/interview", "slots dana@example.com <@{INTV}> 60m".replace("{INTV}", INTV), user_id=HR)
+    assert _text_of(_reply(env, n + 5)).count('"book_slot"') == 3
+    env.slack.command("/interview", f"offer {mail} <@{INTV}> 60m 2 slots", user_id=HR)
+    assert "no Slack account" in _text_of(_reply(env, n + 6))

@@ -485,6 +485,7 @@ class TestDiagnose:
         d = diagnose([a, b], SearchRules(), now)
         assert any("minimum notice (24 h)" in r for r in d.reasons)
         assert d.alternatives == []  # too-soon slots are not bookable alternatives
+        assert d.bottlenecks == [] and not any("has no free" in r for r in d.reasons), d  # nobody is blamed
 
     def test_past_common_time_is_not_blamed_on_notice(self) -> None:
         a = person("a", [span("10:00", "12:00", -3), span("10:00", "12:00", 5)])

@@ -33,19 +33,29 @@ def hr_controls(interview_id: int) -> BlockDict:
     ])
 
 
+def where(location: str | None) -> str:
+    """`\nWhere: …` (escaped), or nothing."""
+    return f"\nWhere: {esc(location)}" if location else ""
+
+
 def booked_for_hr(interview_id: int, when: Interval, zone: tzinfo, who: str, *, replayed: bool = False,
-                  moved: bool = False, unreachable: Sequence[str] = ()) -> list[dict]:
+                  moved: bool = False, unreachable: Sequence[str] = (), location: str | None = None) -> list[dict]:
     title = "Already booked" if replayed else "Moved" if moved else "Booked"
-    blocks = [section(f":white_check_mark: *{title}:* {span(when, zone)}\n{esc(who)}"), hr_controls(interview_id)]
+    blocks = [section(f":white_check_mark: *{title}:* {span(when, zone)}\n{esc(who)}{where(location)}"),
+              hr_controls(interview_id)]
     if unreachable:
         blocks.append(context(":warning: Could not notify: " + esc(", ".join(unreachable))))
     return to_dicts(blocks, MESSAGE_BLOCKS)
 
 
-def participant_notice(kind: str, when: Interval, zone: tzinfo, others: str, by: str) -> tuple[str, list[dict]]:
-    verb = {"booked": "booked", "moved": "moved", "cancelled": "cancelled"}[kind]
-    icon = {"booked": ":calendar:", "moved": ":arrows_counterclockwise:", "cancelled": ":x:"}[kind]
+def participant_notice(kind: str, when: Interval, zone: tzinfo, others: str, by: str,
+                       location: str | None = None) -> tuple[str, list[dict]]:
+    verb = {"booked": "booked", "moved": "moved", "updated": "has a new place", "cancelled": "cancelled"}[kind]
+    icon = {"booked": ":calendar:", "moved": ":arrows_counterclockwise:", "updated": ":round_pushpin:",
+            "cancelled": ":x:"}[kind]
     text = f"{icon} Interview {verb}: {span(when, zone)} with {esc(others)} (by {esc(by)})."
+    if kind != "cancelled":
+        text += where(location) if location else ("\nWhere: not set yet" if kind == "updated" else "")
     tail = "The invitation is attached." if kind != "cancelled" else "The calendar event is withdrawn."
     return text, to_dicts([section(text), context(tail)], MESSAGE_BLOCKS)
 

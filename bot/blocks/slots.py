@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     ExternalDataSelectElement,
     InputBlock,
     Option,
+    PlainTextInputElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -30,14 +31,14 @@ from bot.blocks.common import (
     section,
     to_dicts,
 )
-from bot.timefmt import clock, day_heading
-from bot.usecases.search import SearchQuery, SlotsFound
+from bot.timefmt import clock, clock_span, day_heading
+from bot.usecases.search import MAX_LOCATION, SearchQuery, SlotsFound
 from scheduling.intervals import Interval, iso_z
 from scheduling.slots import group_by_day
 
 SEARCH_CALLBACK = "find_slots_modal"
-CANDIDATE, INTERVIEWERS, TEMPLATE, DURATION, FROM, TO = (
-    "candidate", "interviewers", "template", "duration", "from", "to",
+CANDIDATE, INTERVIEWERS, TEMPLATE, DURATION, FROM, TO, LOCATION = (
+    "candidate", "interviewers", "template", "duration", "from", "to", "location",
 )
 BOOK_ACTION, PAGE_ACTION = "book_slot", "slots_page"
 PAGE_SIZE = 25
@@ -49,7 +50,7 @@ def _option(value: str, text: str) -> Option:
 
 
 def search_modal(
-    *, default_duration: int, today: date, templates: Sequence[tuple[int, str]], metadata: dict
+    *, default_duration: int, today: date, templates: Sequence[tuple[int, str]], metadata: dict, zone: str
 ) -> dict:
     """Candidate, interviewers (or a template's panel), duration and date range."""
     durations = sorted({*DURATIONS, default_duration})
@@ -73,8 +74,13 @@ def search_modal(
             options=[_option(str(m), f"{m} minutes") for m in durations],
             initial_option=_option(str(default_duration), f"{default_duration} minutes"))),
         InputBlock(block_id=FROM, label=plain("From"), optional=True,
+                   hint=plain(f"Days in your time zone ({zone}); slots also show the candidate's time."),
                    element=DatePickerElement(action_id=FROM, initial_date=today.isoformat())),
         InputBlock(block_id=TO, label=plain("To"), optional=True, element=DatePickerElement(action_id=TO)),
+        InputBlock(block_id=LOCATION, label=plain("Where"), optional=True,
+                   hint=plain("A room, an address or a video link, for the invitation. It can be set later too."),
+                   element=PlainTextInputElement(action_id=LOCATION, max_length=MAX_LOCATION,
+                                                 placeholder=plain("https://meet.example.com/abc-defg-hij"))),
     ]
     return View(
         type="modal", callback_id=SEARCH_CALLBACK, title=plain("Find interview slots"),
@@ -109,7 +115,7 @@ def book_value(encoded_query: str, slot: Interval) -> str:
 
 def _slot_section(slot: Interval, viewer: tzinfo, cand_zone: tzinfo, cand_name: str, base: str | None) -> BlockDict:
     """One slot, with its Book button unless `base` (the encoded query) is None."""
-    text = f"*{slot.start.astimezone(viewer):%H:%M}–{clock(slot.end, viewer)}*"
+    text = f"*{clock_span(slot, viewer)}*"
     if cand_zone != viewer:
         text += f"   ·   {esc(cand_name)}: {clock(slot.start, cand_zone)}"
     if base is None:
@@ -132,7 +138,8 @@ def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), book
         context(f"Interviewers: {esc(names)}. Times in your zone ({viewer.key}); "
                 f"{esc(cand.name)}'s local time beside."),
     ]
-    blocks += [section(f":information_source: {esc(note)}") for note in found.notes[:5]]
+    if found.slots:  # with none left, the rules that removed them are the reasons, said below
+        blocks += [section(f":information_source: {esc(note)}") for note in found.notes[:5]]
     blocks += [section(f":warning: {esc(err)}") for err in found.calendar_errors[:5]]
     if not found.slots:
         return to_dicts(blocks + _no_slots(found, viewer, cand_zone, base), limit)

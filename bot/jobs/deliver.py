@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
-from bot.blocks.common import esc, text_blocks
+from bot.blocks.common import clip, esc, text_blocks
 from bot.jobs.runner import PERMANENT_SLACK_ERRORS, GiveUp, JobRun, Retry, is_transient, retry_after
 from storage import jobs
 
@@ -97,10 +97,15 @@ def post_once(run: JobRun, client: WebClient, user: str, message: dict[str, Any]
             run.save(**{f"{step}_ts": found["ts"]})
             return found["ts"]
     run.save(**{f"{step}_posting": time.time() - HISTORY_MARGIN_S})
-    answer = _slack_call(lambda: client.chat_postMessage(
-        channel=run.progress.get("channel") or user, text=message["text"], blocks=message.get("blocks"),
-        metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery_id": delivery_id}},
-    ), may_have_happened=True)
+    try:
+        answer = _slack_call(lambda: client.chat_postMessage(
+            channel=run.progress.get("channel") or user, text=message["text"], blocks=message.get("blocks"),
+            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery_id": delivery_id}},
+        ), may_have_happened=True)
+    except Retry as err:
+        if not err.unknown:  # Slack said no (e.g. 429): nothing was posted, the retry need not look
+            run.progress.pop(f"{step}_posting", None)
+        raise
     # Kept with the next save or the completion: until then, "posting" makes a retry look first.
     run.progress.update({f"{step}_ts": answer["ts"], "channel": answer.get("channel") or run.progress.get("channel")})
     return answer["ts"]
@@ -206,6 +211,16 @@ def deliver_reply(run: JobRun, bot: Any) -> None:
         _slack_call(lambda: web.views_publish(user_id=user, view=payload["view"]), may_have_happened=False)
     else:
         _dm_copy(run, bot, user)
+
+
+def reply_gave_up(run: JobRun, bot: Any, session: Session, reason: str) -> None:
+    """An answer Slack refused (too big, invalid) or that could not be delivered in time: the
+    asker hears so in a DM, instead of waiting for nothing."""
+    target = run.payload["target"]
+    if target["kind"] != "home":  # the Home tab is redrawn, not awaited
+        defer_note(session, run.workspace, target["user"], bot.job_clock(),
+                   f":warning: Sorry, I could not show you my answer ({esc(clip(reason, 300))}). Please try again "
+                   f"(reference: job {run.job_id}).")
 
 
 def _dm_copy(run: JobRun, bot: Any, user: str) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.blocks.common import esc, text_blocks
-from bot.blocks.interviews import grade_prompt
+from bot.blocks.interviews import grade_prompt, where
 from bot.jobs.deliver import defer_note, post_once
 from bot.jobs.runner import JobRun
 from bot.timefmt import span
@@ -46,7 +46,7 @@ def compose(due: store.Due, now: datetime) -> dict[str, Any]:
         return {"text": f"How did {esc(due.candidate)} do?",
                 "blocks": grade_prompt(due.interview_id, when, zone, due.candidate)}
     text = (f":alarm_clock: Reminder: interview {lead_time(due.start, now, zone)} — {span(when, zone)}, "
-            f"with {esc(due.others)}.")
+            f"with {esc(due.others)}.{where(due.location)}")
     return {"text": text, "blocks": text_blocks(text)}
 
 

@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.blocks import interviews as interview_ui
 from bot.blocks import slots as slots_ui
 from bot.blocks.availability import CALLBACK as AVAILABILITY_FORM
-from bot.listeners import admin, availability, booking, home, interview
+from bot.listeners import admin, availability, booking, home, interview, messages
 from bot.listeners.requests import Route
 
 
@@ -31,7 +31,8 @@ def register_all(app: App) -> None:
     app.command("/interview-admin")(admin.admin_command)
     app.command("/interview-register")(admin.register_command)
     app.event("app_home_opened")(home.home_opened)
+    app.event("message")(messages.direct_message)
 
 
 ROUTES: dict[str, Route] = {**availability.ROUTES, **interview.ROUTES, **booking.ROUTES, **admin.ROUTES,
-                            **home.ROUTES}
+                            **home.ROUTES, **messages.ROUTES}

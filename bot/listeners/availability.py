@@ -25,7 +25,7 @@ from bot.listeners.requests import (
     response_target,
     workspace_of,
 )
-from bot.mentions import mentioned_users, unescape, whole_number
+from bot.mentions import named_people, unescape, whole_number
 from bot.render import Help
 from bot.timefmt import zone_name
 from bot.usecases import availability as usecase
@@ -148,7 +148,7 @@ def run_text(ctx: Context, req: SlackRequest) -> None:
     words = req.args["text"].split()
     target = None
     if len(words) >= 2 and words[0].lower() == "for":
-        target, words = (mentioned_users(words[1]) or [words[1]])[0], words[2:]
+        target, words = (named_people(words[1]) or [words[1]])[0], words[2:]
     who = usecase.Whose(req.workspace, req.user, target)
     verb, rest = (words[0].lower(), " ".join(words[1:])) if words else ("help", "")
     if verb == "add":

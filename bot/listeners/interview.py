@@ -25,7 +25,7 @@ from bot.listeners.requests import (
     workspace_of,
 )
 from bot.listeners.templates import run_template
-from bot.mentions import parse_offer, parse_slots_query
+from bot.mentions import parse_location, parse_offer, parse_slots_query
 from bot.render import Help
 from bot.usecases import booking, offers, people, search
 from bot.usecases.context import Context, answer
@@ -37,9 +37,13 @@ log = logging.getLogger(__name__)
 HELP = (
     "*/interview* (HR)\n"
     "• `/interview` — find slots in a form\n"
-    "• `/interview slots @candidate @interviewer [@interviewer …] [60m] [from DATE] [to DATE]`\n"
+    "• `/interview slots @candidate @interviewer [@interviewer …] [60m] [from DATE] [to DATE]` — the candidate "
+    "may be an email (someone without Slack); "
+    "days are yours (your Slack time zone); each slot also shows the candidate's time\n"
     "• `/interview offer @candidate @interviewer [60m] [3 slots]` — let the candidate pick one of up to 5 slots\n"
     "• `/interview list` — upcoming interviews (yours, or everyone's for HR)\n"
+    "• `/interview location 12 https://meet.example.com/abc` — where interview #12 is (a room, an address or a "
+    "video link; `clear` removes it); everyone gets the updated invitation\n"
     "• `/interview template add|list|remove …` — panel interview templates (`/interview template` for help)\n"
     "• `/interview candidates` · `/interview interviewers`"
 )
@@ -73,7 +77,7 @@ def open_search_form(bot: Any, workspace: str, command: dict) -> None:
         web.views_update(view_id=view_id, view=ui.message_modal(error_text(str(err), err.example)))
         return
     web.views_update(view_id=view_id, view=ui.search_modal(
-        default_duration=bot.ctx.settings.duration_min, today=form.today, templates=form.templates,
+        default_duration=bot.ctx.settings.duration_min, today=form.today, templates=form.templates, zone=form.zone,
         metadata={"channel": command.get("channel_id")}))
 
 
@@ -110,6 +114,7 @@ def check_search(default_duration: int, values: dict) -> tuple[dict | None, dict
     start = _selected(values, ui.FROM, "selected_date")
     end = _selected(values, ui.TO, "selected_date")
     duration = _selected(values, ui.DURATION, "selected_option")
+    location = _selected(values, ui.LOCATION, "value")
     errors = {}
     if not candidate:
         errors[ui.CANDIDATE] = "Pick a candidate."
@@ -121,7 +126,8 @@ def check_search(default_duration: int, values: dict) -> tuple[dict | None, dict
         return None, errors
     args = {"candidate": int(candidate["value"]), "interviewers": [int(o["value"]) for o in interviewers],
             "duration": int(duration["value"]) if duration else default_duration, "start": start, "end": end,
-            "template": int(template["value"]) if template else None, "nonce": uuid.uuid4().hex[:12]}
+            "template": int(template["value"]) if template else None, "nonce": uuid.uuid4().hex[:12],
+            "location": location}
     if args["candidate"] in args["interviewers"]:
         return None, {ui.INTERVIEWERS: "The candidate cannot also be an interviewer."}
     return args, {}
@@ -180,6 +186,9 @@ def run_interview(ctx: Context, req: SlackRequest) -> None:
         query = parse_offer(rest)
         offers.offer_slots(ctx, offers.OfferSlots(req.workspace, req.user, query.candidate,
                                                   tuple(query.interviewers), query.duration_min, query.count))
+    elif verb == "location":
+        interview_id, place = parse_location(rest)
+        booking.set_location(ctx, booking.SetLocation(req.workspace, req.user, interview_id, place))
     elif verb == "template":
         run_template(ctx, req, rest)
     else:
@@ -202,7 +211,8 @@ def run_search_form(ctx: Context, req: SlackRequest) -> None:
     search.search_slots(ctx, search.SearchSlots(
         req.workspace, req.user, a["candidate"], tuple(a["interviewers"]), a["duration"],
         date.fromisoformat(a["start"]) if a.get("start") else None,
-        date.fromisoformat(a["end"]) if a.get("end") else None, a.get("template"), a["nonce"]))
+        date.fromisoformat(a["end"]) if a.get("end") else None, a.get("template"), a["nonce"],
+        location=a.get("location")))
 
 
 def run_page(ctx: Context, req: SlackRequest) -> None:
@@ -212,8 +222,8 @@ def run_page(ctx: Context, req: SlackRequest) -> None:
         raise ParseError("That button is out of date; run the search again.") from None
     search.search_slots(ctx, search.SearchSlots(
         req.workspace, req.user, query.candidate, tuple(query.interviewers), query.duration,
-        date.fromisoformat(query.start) if query.start else None,
-        date.fromisoformat(query.end) if query.end else None, query.template, query.nonce, query.page))
+        search.bound_of(query.start), search.bound_of(query.end), query.template, query.nonce, query.page,
+        query.location))
 
 
 ROUTES = {"interview": run_interview, "search_form": run_search_form, "page": run_page}

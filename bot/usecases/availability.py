@@ -16,9 +16,11 @@ from scheduling.intervals import Interval
 from scheduling.zones import zone_of
 from storage import availability as store
 from storage.models import Person, Role
-from storage.people import PermissionDenied
+from storage.people import PermissionDenied, UnknownPerson
 
 USAGE = "/availability add 2026-12-02 10:00-14:00"
+REGISTER_FIRST = ("Register first so HR can match you: `/interview-register candidate` or "
+                  "`/interview-register interviewer`.")
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,15 @@ def subject(ctx: Context, session: Session, who: Whose) -> tuple[Person, bool]:
     every path (text, form, CLI): one must be registered, and only HR may act for others."""
     if who.actor is None:
         return person(ctx, session, who.workspace, who.target or ""), False
-    me = acting(ctx, session, who.workspace, who.actor, None, "")
+    try:
+        me = acting(ctx, session, who.workspace, who.actor, None, "")
+    except UnknownPerson:  # never seen: the form is checked before any profile is read
+        raise PermissionDenied(REGISTER_FIRST, example="/interview-register candidate") from None
     if who.target is not None:
         acting(ctx, session, who.workspace, who.actor, Role.hr, "manage someone else's availability")
         return person(ctx, session, who.workspace, who.target), False
     if not any_role(me):
-        raise PermissionDenied("Register first so HR can match you.", example="/interview-register candidate")
+        raise PermissionDenied(REGISTER_FIRST, example="/interview-register candidate")
     return me, True
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.usecases.context import Context, UnitOfWork
 from bot.usecases.people import acting, person, refresh_profiles
-from bot.usecases.search import SearchQuery, SlotsFound, named, resolve, run, terms
+from bot.usecases.search import SearchQuery, SlotsFound, clean_location, named, resolve, run, terms
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
 from scheduling.invitation import build_invitation
@@ -27,7 +27,7 @@ HR_ACTION = "book, move or cancel interviews"
 class InterviewNotice:
     """What a participant is told about their interview, with the calendar invitation."""
 
-    kind: str  # booked, moved, cancelled
+    kind: str  # booked, moved, updated (its place), cancelled
     interview_id: int
     when: Interval
     tz: str
@@ -35,6 +35,7 @@ class InterviewNotice:
     by: str
     invitation: str
     watcher: str | None = None  # the Slack user told if this cannot be delivered
+    location: str | None = None
 
 
 def others_of(interview: Interview, person_id: int) -> str:
@@ -47,7 +48,7 @@ def invitation(interview: Interview, kind: str, organizer: Person | None, now: d
     return build_invitation(
         uid=interview.uid, sequence=interview.sequence, start=interview.start_at, end=interview.end_at,
         summary=f"Interview: {candidate.name}", description="Scheduled with the interview bot.",
-        organizer_email=organizer.email if organizer else None,
+        location=interview.location, organizer_email=organizer.email if organizer else None,
         attendees=[(p.person.name, p.person.email) for p in interview.participants],
         method="CANCEL" if kind == "cancelled" else "REQUEST", now=now,
     ).decode()
@@ -61,7 +62,7 @@ def tell_everyone(uow: UnitOfWork, interview: Interview, kind: str, by: Person |
     for part in interview.participants:
         someone = part.person
         notice = InterviewNotice(kind, interview.id, when, someone.tz, others_of(interview, someone.id),
-                                 by.name if by else "HR", ics, by.slack_user_id if by else None)
+                                 by.name if by else "HR", ics, by.slack_user_id if by else None, interview.location)
         if not uow.notify(someone, notice):
             unreachable.append(f"{someone.name} (no Slack account; email {someone.email or 'unknown'})")
     return tuple(unreachable)
@@ -78,6 +79,7 @@ class Booked:
     replayed: bool = False
     unreachable: tuple[str, ...] = ()
     moved: bool = False
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,11 @@ def book(ctx: Context, cmd: Book) -> Booked | SlotGone:
             interview = booking.interview
             unreachable: tuple[str, ...] = ()
             if not booking.replayed:
+                interview.location = query.location
                 plan_reminders(uow.session, interview, ctx.settings.reminder_offsets_min, now)
                 unreachable = tell_everyone(uow, interview, "booked", hr, now)
             result = Booked(interview.id, slot, viewer_tz, others_of(interview, hr.id if hr else -1),
-                            replayed=booking.replayed, unreachable=unreachable)
+                            replayed=booking.replayed, unreachable=unreachable, location=interview.location)
         return uow.done(result)
 
 
@@ -214,8 +217,35 @@ def move_interview(ctx: Context, cmd: Move) -> Booked:
         plan_reminders(uow.session, interview, ctx.settings.reminder_offsets_min, now)
         unreachable = tell_everyone(uow, interview, "moved", hr, now)
         result = Booked(interview.id, slot, hr.tz if hr else "UTC", others_of(interview, hr.id if hr else -1),
-                        unreachable=unreachable, moved=True)
+                        unreachable=unreachable, moved=True, location=interview.location)
         return uow.done(result)
+
+
+@dataclass(frozen=True)
+class SetLocation:
+    workspace: str
+    actor: str | None
+    interview_id: int
+    location: str | None  # None clears it
+
+
+@dataclass(frozen=True)
+class LocationSet:
+    interview_id: int
+    location: str | None
+    unreachable: tuple[str, ...]
+
+
+def set_location(ctx: Context, cmd: SetLocation) -> LocationSet:
+    """Where an interview is (a room, a video link): everyone gets the updated invitation."""
+    now = ctx.now()
+    location = clean_location(cmd.location)
+    refresh_profiles(ctx, cmd.workspace, [cmd.actor])
+    with ctx.unit_of_work(cmd.workspace) as uow:
+        hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, HR_ACTION)
+        interview = store.relocate(uow.session, cmd.workspace, cmd.interview_id, location, now=now)
+        unreachable = tell_everyone(uow, interview, "updated", hr, now)
+        return uow.done(LocationSet(interview.id, location, unreachable))
 
 
 @dataclass(frozen=True)

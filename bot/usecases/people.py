@@ -7,6 +7,7 @@ held while Slack answers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,10 +17,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.usecases.context import Context, Profile
-from scheduling.errors import ParseError
+from scheduling.errors import ParseError, SchedulingError
 from scheduling.zones import zone_of
 from storage import people as store
 from storage.models import Person, PersonRole, Role, RoleRequest, WorkspaceSetting
+
+log = logging.getLogger(__name__)
 
 PROFILE_TTL = timedelta(hours=24)
 APPROVAL_KEY = "require_registration_approval"
@@ -157,6 +160,10 @@ def register(ctx: Context, cmd: Register) -> Said:
         raise ParseError("Say whether you are a candidate or an interviewer.",
                          example="/interview-register interviewer")
     refresh_profiles(ctx, cmd.workspace, [cmd.actor])
+    with ctx.reading() as uow:
+        needs_approval = approval_required(ctx, uow.session, cmd.workspace)
+    if needs_approval:
+        _hr_from_settings(ctx, cmd.workspace)
     with ctx.unit_of_work(cmd.workspace) as uow:
         me = person(ctx, uow.session, cmd.workspace, cmd.actor)
         if cmd.role is Role.interviewer and me.is_guest:
@@ -172,6 +179,18 @@ def register(ctx: Context, cmd: Register) -> Said:
                 uow.notify(hr, RegistrationRequested(me.name, me.slack_user_id or "", cmd.role))
             result = Said(f"Thanks! HR will review your registration as {a_role(cmd.role)}.")
         return uow.done(result)
+
+
+def _hr_from_settings(ctx: Context, workspace: str) -> None:
+    """`HR_USER_IDS` coordinators who never used the bot get registration requests too: they
+    are looked up (stored, made HR) first. One Slack cannot name is left out, not the request."""
+    if workspace != ctx.hr_workspace:
+        return
+    for user in ctx.settings.hr_user_ids:
+        try:
+            refresh_profiles(ctx, workspace, [user])
+        except SchedulingError:
+            log.warning("HR_USER_IDS names %s, whom Slack does not know in %s", user, workspace)
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,12 @@ class SearchQuery:
     candidate: int
     interviewers: list[int]
     duration: int
-    start: str | None = None  # an ISO date (the candidate's local day) or instant
-    end: str | None = None  # likewise; a day is included
+    start: str | None = None  # an ISO instant (buttons drawn before 2026-12: a candidate's day)
+    end: str | None = None  # likewise, exclusive
     template: int | None = None
     nonce: str = ""
     page: int = 0
+    location: str | None = None  # where the booked interview will be (a room, a video link)
 
     def dumps(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", 0) or k == "duration"}
@@ -56,11 +57,29 @@ class SearchQuery:
         query = cls(candidate=_ident(data["candidate"]), interviewers=[_ident(i) for i in data.get("interviewers", [])],
                     duration=_ident(data["duration"]), start=data.get("start"), end=data.get("end"),
                     template=_ident(data["template"]) if data.get("template") is not None else None,
-                    nonce=str(data.get("nonce", ""))[:40], page=_ident(data.get("page", 0), minimum=0))
+                    nonce=str(data.get("nonce", ""))[:40], page=_ident(data.get("page", 0), minimum=0),
+                    location=clean_location(data.get("location")))
         for bound in (query.start, query.end):
             if bound is not None:
                 (date if len(str(bound)) == 10 else datetime).fromisoformat(str(bound))
         return query
+
+
+MAX_LOCATION = 300
+
+
+def clean_location(text: object) -> str | None:
+    """Where an interview is, as one line of plain text (a room, an address, a video link); None
+    when empty. Refused when too long, rather than cut."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("a location is text")
+    line = " ".join(text.split())
+    if len(line) > MAX_LOCATION:
+        raise SchedulingError(f"The location is {len(line)} characters long; at most {MAX_LOCATION} fit.",
+                              example="https://meet.example.com/abc-defg-hij")
+    return line or None
 
 
 def _ident(value: object, minimum: int = 1) -> int:
@@ -132,28 +151,36 @@ class SearchSlots:
     candidate: PersonRef
     interviewers: tuple[PersonRef, ...]
     duration: int | None = None
-    start: date | datetime | None = None  # a day is the candidate's local day
+    start: date | datetime | None = None  # a day is the asker's local day (HR's; the candidate's in the CLI)
     end: date | datetime | None = None  # a day is included
     template: int | str | None = None
     nonce: str = ""
     page: int = 0
+    location: str | None = None
 
 
-def _text(bound: date | datetime | None) -> str | None:
+def _instant(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> str | None:
+    """A range bound as the query carries it: an instant as it is, a day from its midnight in
+    `zone` (to the next midnight for the end, which includes its day)."""
     if bound is None:
         return None
-    return iso_z(bound) if isinstance(bound, datetime) else bound.isoformat()
+    if not isinstance(bound, datetime):
+        bound = datetime.combine(bound + timedelta(days=1 if end else 0), time(0), zone)
+    return iso_z(bound)
+
+
+def bound_of(text: str | None) -> date | datetime | None:
+    """A bound read back from a query (a date in buttons drawn before days were the asker's)."""
+    if not text:
+        return None
+    return (date if len(text) == 10 else datetime).fromisoformat(text)
 
 
 def _bound(text: str | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    """A range bound: an instant as it is, a local day from its midnight (to the next one for
-    the end, which includes its day)."""
-    if not text:
-        return None
-    if len(text) > 10:
-        return datetime.fromisoformat(text)
-    day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-    return datetime.combine(day, time(0), zone)
+    value = bound_of(text)
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(_instant(value, zone, end=end))
 
 
 def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
@@ -171,11 +198,15 @@ def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
         people = [resolve(ctx, uow.session, cmd.workspace, ref) for ref in (cmd.candidate, *refs)]
         template_id = template.id if template else None
         rules, _ = terms(ctx, uow.session, cmd.workspace, template_id, cmd.duration)
+        viewer_tz = hr.tz if hr else people[0].tz  # whose days `from`/`to` are, and whose the listing's
+        viewer = zone_of(viewer_tz)
         query = SearchQuery(candidate=people[0].id, interviewers=[p.id for p in people[1:]],
                             duration=int(rules.duration.total_seconds() // 60),
-                            start=_text(cmd.start), end=_text(cmd.end), template=template_id, nonce=cmd.nonce,
-                            page=cmd.page)
-        viewer_tz = hr.tz if hr else people[0].tz
+                            start=_instant(cmd.start, viewer, end=False), end=_instant(cmd.end, viewer, end=True),
+                            template=template_id, nonce=cmd.nonce, page=cmd.page,
+                            location=clean_location(cmd.location))
+        if query.start and query.end and datetime.fromisoformat(query.end) <= datetime.fromisoformat(query.start):
+            raise SchedulingError("The end of the range is not after its start.", example="from 2026-12-01 to 2026-12-10")
         stale = needs_refresh(uow.session, people, ctx.now(), mock=settings.busy_source == "mock",
                               refresh_after=timedelta(minutes=settings.calendar_refresh_min))
         # Nothing to re-read (the usual case): search here, holding no write lock.
@@ -192,7 +223,7 @@ def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
 
 def run(ctx: Context, session: Session, workspace: str, query: SearchQuery,
         exclude_interview: int | None = None) -> SearchOutcome:
-    """The search itself, in the candidate's local days; booking re-runs exactly this."""
+    """The search itself; booking re-runs exactly this."""
     people = [resolve(ctx, session, workspace, pid) for pid in (query.candidate, *query.interviewers)]
     return search_among(ctx, session, workspace, people, query, exclude_interview)
 
@@ -234,8 +265,10 @@ def found(outcome: SearchOutcome, query: SearchQuery, viewer_tz: str, errors: li
 
 @dataclass(frozen=True)
 class SearchForm:
-    """What the find-slots form needs: the HR user's local today, and the templates."""
+    """What the find-slots form needs: the HR user's zone (whose days the range is) and local
+    today, and the templates."""
 
+    zone: str
     today: date
     templates: tuple[tuple[int, str], ...]
 
@@ -248,4 +281,4 @@ def search_form(ctx: Context, workspace: str, actor: str) -> SearchForm:
         hr = acting(ctx, uow.session, workspace, actor, Role.hr, "find and book interviews")
         zone = zone_of(hr.tz if hr else "UTC")
         templates = tuple((t.id, f"{t.name} ({t.duration_min} min)") for t in list_templates(uow.session, workspace))
-        return SearchForm(ctx.now().astimezone(zone).date() + timedelta(days=1), templates)
+        return SearchForm(zone.key, ctx.now().astimezone(zone).date() + timedelta(days=1), templates)
