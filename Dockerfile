@@ -8,6 +8,12 @@ COPY bot ./bot
 RUN pip install --no-cache-dir .
 RUN useradd --create-home bot && mkdir -p /data && chown bot /data
 USER bot
-ENV DATABASE_URL=sqlite:////data/interview-bot.db PORT=3000
+# The SQLite file of the embedded default lives on a volume; set DATABASE_URL for PostgreSQL.
+VOLUME /data
+ENV DATABASE_URL=sqlite:////data/interview-bot.db PORT=3000 HEALTH_FILE=/tmp/interview-bot.alive
 EXPOSE 3000
-CMD ["sh", "-c", "interview-bot migrate && interview-bot run"]
+# Alive in either mode (HTTP, Socket Mode, or `worker`): the job runner reached the database lately.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["interview-bot", "health"]
+# exec: the bot replaces the shell as PID 1, so `docker stop`'s SIGTERM reaches it and claimed
+# work is finished or handed back instead of waiting out its lease.
+CMD ["sh", "-c", "interview-bot migrate && exec interview-bot run"]

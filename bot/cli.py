@@ -58,6 +58,33 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """For a container's health check, in either mode: this machine's `run` or `worker` is
+    alive if its job runner looked for work (so reached the database) lately; `--http` also
+    asks the web server."""
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    if not settings.health_file:
+        raise CliError("HEALTH_FILE is not set: the bot keeps no health file to check.")
+    try:
+        age = time.time() - Path(settings.health_file).stat().st_mtime
+    except FileNotFoundError:
+        raise CliError(f"{settings.health_file} does not exist: no job runner has started.") from None
+    if age > args.max_age:
+        raise CliError(f"the job runner last looked for work {age:.0f} s ago (more than {args.max_age:g} s).")
+    if args.http:
+        url = f"http://127.0.0.1:{settings.port}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=3):
+                pass
+        except OSError as err:
+            raise CliError(f"{url} did not answer: {err}.") from None
+    print(f"healthy: the job runner looked for work {age:.0f} s ago")
+    return 0
+
+
 def cmd_people_add(args: argparse.Namespace, settings: Settings) -> int:
     added = people.add_person(operator(args, settings), people.AddPerson(
         args.workspace, args.id, args.name, args.tz, tuple(Role(r) for r in args.role), args.email))
@@ -262,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func=cmd_migrate)
+
+    health = sub.add_parser("health", help="exit 0 if this machine's bot is alive (for container health checks)")
+    health.add_argument("--max-age", type=float, default=60, help="seconds since the runner's last look (60)")
+    health.add_argument("--http", action="store_true", help="also GET /healthz on $PORT")
+    health.set_defaults(func=cmd_health)
 
     run = sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP) and run jobs")
     run.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")

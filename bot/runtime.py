@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from slack_sdk.webhook import WebhookClient
@@ -92,6 +93,8 @@ class Bot:
 
     def start(self, **runner_options: Any) -> Bot:
         runner_options.setdefault("lease", timedelta(seconds=self.ctx.settings.job_lease_s))
+        if self.ctx.settings.health_file:
+            runner_options.setdefault("alive_file", Path(self.ctx.settings.health_file))
         self.runner = JobRunner(self.ctx.db, KINDS, self, clock=self.job_clock, **runner_options).start()
         return self
 

@@ -129,6 +129,7 @@ class Settings:
     request_deadline_s: int = 300
     slack_timeout_s: int = 10
     job_lease_s: int = 60
+    health_file: str = ""  # touched by a live job runner; `interview-bot health` checks its age
     # SECRET_KEY (Fernet key[s]) encrypts calendar addresses; None: calendars cannot be linked.
     secrets: SecretBox | None = field(default=None, repr=False, compare=False)
     calendar_policy: AddressPolicy = field(default_factory=AddressPolicy)
@@ -183,6 +184,7 @@ class Settings:
             request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5, maximum=1800),
             slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", 10, minimum=1, maximum=120),
             job_lease_s=_int(env, "JOB_LEASE_S", 60, minimum=2, maximum=3600),
+            health_file=env.get("HEALTH_FILE", "").strip(),
             secrets=_secret_box(env),
             calendar_policy=_address_policy(env),
         )

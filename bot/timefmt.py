@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from scheduling.errors import ParseError
 from scheduling.intervals import UTC, Interval
 from scheduling.slots import group_by_day
+from scheduling.zones import day_name
 
 
 def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
@@ -45,15 +46,16 @@ def clock(moment: datetime, zone: tzinfo) -> str:
 
 def when(moment: datetime, zone: tzinfo) -> str:
     """`Wed 2 Dec 2026, 10:00 CET`"""
-    return f"{moment.astimezone(zone):%a %-d %b %Y, %H:%M} {zone_name(zone, moment)}"
+    local = moment.astimezone(zone)
+    return f"{day_name(local.date(), year=True)}, {local:%H:%M} {zone_name(zone, moment)}"
 
 
 def span(interval: Interval, zone: tzinfo) -> str:
     """`Wed 2 Dec 2026, 10:00–11:00 CET` (end date shown when it differs; each end labelled
     when the clocks change inside: `Sun 29 Mar 2026, 01:30 CET–03:30 CEST`)."""
     start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
-    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %-d %b %H:%M}"
-    return f"{start:%a %-d %b %Y, }{clock_span(interval, zone, end_text)}"
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{day_name(end.date())} {end:%H:%M}"
+    return f"{day_name(start.date(), year=True)}, {clock_span(interval, zone, end_text)}"
 
 
 def clock_span(interval: Interval, zone: tzinfo, end_text: str | None = None) -> str:
@@ -67,7 +69,7 @@ def clock_span(interval: Interval, zone: tzinfo, end_text: str | None = None) ->
 
 
 def day_heading(day: date) -> str:
-    return f"{day:%a %-d %b %Y}"
+    return day_name(day, year=True)
 
 
 def slot_lines(

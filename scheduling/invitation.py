@@ -51,6 +51,6 @@ def build_invitation(
             attendee = vCalAddress(f"mailto:{email}")
             attendee.params["cn"] = vText(name)
             attendee.params["role"] = vText("REQ-PARTICIPANT")
-            event.add("attendee", attendee, encode=0)
+            event.add("attendee", attendee, encode=False)
     cal.add_component(event)
     return cal.to_ical()

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
+from scheduling.zones import day_name
 
 
 class InvalidPolicy(SchedulingError):
@@ -138,7 +139,7 @@ def apply_caps(slots: Sequence[Interval], loads: Sequence[InterviewerLoad], poli
 
 
 def _days(days: Iterable[date]) -> str:
-    return ", ".join(f"{d:%a %d %b %Y}" for d in sorted(days))
+    return ", ".join(day_name(d, year=True) for d in sorted(days))
 
 
 @dataclass(frozen=True)

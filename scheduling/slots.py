@@ -124,6 +124,7 @@ def _fits(iv: Interval, rules: SearchRules) -> bool:
 
 
 def common_free(participants: Sequence[Participant], rules: SearchRules) -> tuple[Interval, ...]:
+    """When everyone is free, over all time (no notice, horizon or range)."""
     return intersect_all(free_time(p, rules) for p in participants)
 
 
@@ -282,7 +283,7 @@ def diagnose(
     bounds = search_bounds(rules, now, start, end)
     if rules.min_notice and find_slots(participants, replace(rules, min_notice=timedelta(0)), now, start, end):
         # Only the notice removes them: nobody is to blame for a lack of free time.
-        common = starts_in(intersect_all(free_time(p, rules) for p in participants), rules)
+        common = starts_in(common_free(participants, rules), rules)
         return Diagnosis(
             reasons=[f"Common slots exist in the range, but only sooner than the minimum notice "
                      f"({_minutes(rules.min_notice)})."],

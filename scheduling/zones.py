@@ -130,14 +130,22 @@ def _abbreviation(local: datetime) -> str:
     return _label_offset(local.utcoffset() or timedelta(0))
 
 
+def weekday_name(day: date) -> str:
+    """`Wed`, in English whatever the process locale (the text parser reads these names)."""
+    return _DAYS[day.weekday()]
+
+
+def day_name(day: date, *, year: bool = False) -> str:
+    """`Wed 2 Dec` (`Wed 2 Dec 2026` with `year`), independent of the process locale."""
+    text = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
 def describe(moment: datetime, zone: tzinfo, *, year: bool = False) -> str:
     """`Wed 2 Dec 10:00 CET` (`Wed 2 Dec 2026 10:00 CET` with `year`): an instant as a person
     in `zone` reads it, independent of the process locale."""
     local = moment.astimezone(zone)
-    day = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-    if year:
-        day += f" {local.year}"
-    return f"{day} {local:%H:%M} {_abbreviation(local)}"
+    return f"{day_name(local.date(), year=year)} {local:%H:%M} {_abbreviation(local)}"
 
 
 def _wall(moment: datetime) -> datetime:

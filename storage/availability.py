@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval, normalize
+from storage.db import affected_rows
 from storage.models import AvailabilityWindow, Person
 from storage.people import lock_people
 
@@ -77,7 +78,7 @@ def clear_windows(session: Session, person: Person, since: datetime | None = Non
     query = delete(AvailabilityWindow).where(AvailabilityWindow.person_id == person.id)
     if since is not None:
         query = query.where(AvailabilityWindow.end_at > since)
-    return session.execute(query).rowcount or 0
+    return affected_rows(session, query)
 
 
 def windows_between(

@@ -18,18 +18,20 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
+from storage.db import affected_rows
 from storage.matching import SearchOutcome, find_matches
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 from storage.people import lock_people
 
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
 
 
 class SlotTaken(SchedulingError):
@@ -197,8 +199,10 @@ def _write_exclusive(session: Session, write: Callable[[], None], nearby: Callab
         with session.begin_nested():
             write()
             session.flush()
-    except IntegrityError as err:
-        if getattr(err.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+    except DBAPIError as err:
+        # Two inserts checking each other's rows under the constraint can also deadlock: one of
+        # them is aborted, and it lost the race just the same.
+        if getattr(err.orig, "sqlstate", None) in (EXCLUSION_VIOLATION, DEADLOCK_DETECTED):
             raise SlotTaken("That slot was just taken: someone just booked one of these people at that time.",
                             nearby()) from None
         raise
@@ -295,12 +299,12 @@ def record_grade(session: Session, interview_id: int, *, interviewer: Person, gr
 
 def complete_past(session: Session, now: datetime) -> int:
     """Mark booked interviews that have ended as completed."""
-    result = session.execute(
+    statement = (
         update(Interview)
         .where(Interview.status == InterviewStatus.booked, Interview.end_at <= now)
         .values(status=InterviewStatus.completed, updated_at=now)
     )
-    return result.rowcount or 0
+    return affected_rows(session, statement)
 
 
 def upcoming_for(session: Session, person: Person, now: datetime, limit: int = 50) -> list[Interview]:

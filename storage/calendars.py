@@ -171,7 +171,9 @@ def refresh_calendars(
     """Re-read stale calendars of `people` into the cache; returns one sentence per failure."""
     if mock:
         with db.unit_of_work() as uow:
-            ensure_mock_links(uow.session, [uow.session.get(Person, p.id) for p in people])
+            # Someone removed since `people` was read has no row left to link a calendar to.
+            stored = [uow.session.get(Person, p.id) for p in people]
+            ensure_mock_links(uow.session, [p for p in stored if p is not None])
             uow.commit()
     with db.unit_of_work(write=False) as uow:
         links = [link for group in links_of(uow.session, [p.id for p in people]).values() for link in group]
@@ -179,17 +181,17 @@ def refresh_calendars(
         zones = {p.id: ZoneInfo(p.tz) for p in people}
         stale = [ln for ln in links if ln.last_fetched_at is None or now - ln.last_fetched_at >= refresh_after]
     jobs, errors = [], []
-    for link in stale:
-        label = f"{names[link.person_id]} #{link.id}"
+    for ln in stale:
+        label = f"{names[ln.person_id]} #{ln.id}"
         try:
-            address = _address(link, box)
+            address = _address(ln, box)
         except SecretsError:
-            errors.append(f"{names[link.person_id]}'s calendar could not be read ({RELINK}).")
+            errors.append(f"{names[ln.person_id]}'s calendar could not be read ({RELINK}).")
             continue
-        jobs.append((label, link, source_for(
-            link.kind, address.get("url") or "", zone=zones[link.person_id], timeout=timeout,
+        jobs.append((label, ln, source_for(
+            ln.kind, address.get("url") or "", zone=zones[ln.person_id], timeout=timeout,
             username=address.get("username"), password=address.get("password"), seed=seed,
-            person_key=str(link.person_id), policy=policy)))
+            person_key=str(ln.person_id), policy=policy)))
     if not jobs:
         return errors
     results = fetch_many([(label, source) for label, _, source in jobs], window, timeout=timeout)

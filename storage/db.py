@@ -10,12 +10,13 @@ import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 UTC = UTC
@@ -221,3 +222,12 @@ def upsert_insert(session: Session, table: Any) -> Any:
     first writes of the same key then neither fail nor duplicate."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+def affected_rows(session: Session, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE and return how many rows it matched.
+
+    `Session.execute` is typed as returning a plain `Result`; for DML it is a `CursorResult`,
+    the only kind that has a rowcount.
+    """
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.db import upsert_insert
+from storage.db import affected_rows, upsert_insert
 from storage.models import Job, JobStatus
 
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -87,7 +87,7 @@ def _mine(job_id: int, worker: str) -> list[Any]:
 
 def _set(session: Session, job_id: int, worker: str, **values: Any) -> bool:
     statement = update(Job).where(*_mine(job_id, worker)).values(**values)
-    return bool(session.execute(statement.execution_options(synchronize_session=False)).rowcount)
+    return bool(affected_rows(session, statement.execution_options(synchronize_session=False)))
 
 
 def complete(session: Session, job_id: int, worker: str, now: datetime,
@@ -126,7 +126,7 @@ def heartbeat(session: Session, job_ids: Sequence[int], worker: str, until: date
         return 0
     statement = (update(Job).where(Job.id.in_(job_ids), Job.claimed_by == worker,
                                    Job.status == JobStatus.pending).values(claimed_until=until))
-    return session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
+    return affected_rows(session, statement.execution_options(synchronize_session=False))
 
 
 def cancel(session: Session, job_ids: Sequence[int], now: datetime) -> int:
@@ -137,7 +137,7 @@ def cancel(session: Session, job_ids: Sequence[int], now: datetime) -> int:
     statement = (update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.pending,
                                    or_(Job.claimed_until.is_(None), Job.claimed_until < now))
                  .values(status=JobStatus.cancelled, finished_at=now))
-    return session.execute(statement.execution_options(synchronize_session=False)).rowcount or 0
+    return affected_rows(session, statement.execution_options(synchronize_session=False))
 
 
 def next_run_at(session: Session, queue: str, after: datetime) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -35,6 +35,9 @@ from storage.busy import blocks_between, interviews_between
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 
 ALTERNATIVES = 3  # nearest other slots offered when none fit
+
+# Any SELECT, whatever its columns: `_counted` hands back the same row type it was given.
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 class InvalidPanel(SchedulingError):
@@ -152,7 +155,7 @@ def _programme_blocks(
     return True
 
 
-def _counted(query: Select[Any], exclude_interview: int | None) -> Select[Any]:
+def _counted(query: _Query, exclude_interview: int | None) -> _Query:
     """Interviews that count for rules: active participation, not cancelled, not the one moved."""
     query = query.where(
         InterviewParticipant.active.is_(True), Interview.status != InterviewStatus.cancelled

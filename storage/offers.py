@@ -15,6 +15,7 @@ from scheduling.intervals import Interval, iso_z
 from scheduling.policies import Policy
 from scheduling.slots import SearchRules
 from storage.booking import Booking, SlotTaken, book, check_bookable
+from storage.db import affected_rows
 from storage.matching import find_matches
 from storage.models import Interview, Offer, Person
 
@@ -138,10 +139,8 @@ def _claim_and_book(
     rules: SearchRules, now: datetime, policy: Policy | None,
 ) -> Booking:
     """Claim the open offer with a conditional UPDATE (rowcount 0: someone else did), then book."""
-    claimed = session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.status == "open").values(status="taken")
-    ).rowcount
-    if not claimed:
+    claim = update(Offer).where(Offer.id == offer.id, Offer.status == "open").values(status="taken")
+    if not affected_rows(session, claim):
         raise _AlreadyClaimed
     booking = book(session, candidate=candidate, interviewers=interviewers, slot=slot, rules=rules, now=now,
                    idempotency_key=_key(offer), template_id=offer.template_id, policy=policy)
@@ -164,6 +163,5 @@ def _same_pick(session: Session, offer: Offer, slot: Interval) -> Booking:
 
 def expire_offers(session: Session, now: datetime) -> int:
     """Close open offers whose time ran out; returns how many."""
-    return session.execute(
-        update(Offer).where(Offer.status == "open", Offer.expires_at <= now).values(status="expired")
-    ).rowcount or 0
+    expired = update(Offer).where(Offer.status == "open", Offer.expires_at <= now).values(status="expired")
+    return affected_rows(session, expired)

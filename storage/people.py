@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from scheduling.errors import SchedulingError
-from storage.db import upsert_insert
+from storage.db import affected_rows, upsert_insert
 from storage.models import Person, PersonRole, Role
 from storage.workspaces import ensure_workspace
 
@@ -89,9 +89,9 @@ def grant(session: Session, person: Person, role: Role, by: Person | None = None
     """Give `person` a role; False if they already had it (also when a concurrent grant won)."""
     if person.has_role(role):
         return False
-    inserted = session.execute(upsert_insert(session, PersonRole).values(
+    inserted = affected_rows(session, upsert_insert(session, PersonRole).values(
         person_id=person.id, role=role, granted_by=by.id if by else None,
-    ).on_conflict_do_nothing()).rowcount
+    ).on_conflict_do_nothing())
     session.expire(person, ["roles"])
     return bool(inserted)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,34 @@ def test_run_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0, proc.stderr
     assert f"interview-bot: cannot listen on 127.0.0.1:{port}: " in proc.stderr and "Traceback" not in proc.stderr, \
         proc.stderr
+
+
+def test_health_says_whether_the_job_runner_looked_for_work_lately(tmp_path: Path) -> None:
+    """The container health check, in either mode: a live runner touches HEALTH_FILE."""
+    from tests.slack_fake import FakeSlack
+
+    alive = tmp_path / "alive"
+    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    with FakeSlack() as fake:
+        env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": db, "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_API_URL": fake.base_url,
+               "HEALTH_FILE": str(alive)}
+        health = [sys.executable, "-m", "bot.cli", "health", "--max-age", "5"]
+        proc = subprocess.run(health, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0 and "no job runner has started" in proc.stderr, proc.stderr
+        subprocess.run([sys.executable, "-m", "bot.cli", "migrate"], env=env, cwd=tmp_path, check=True,
+                       capture_output=True, timeout=60)
+        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while not alive.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            proc = subprocess.run(health, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+            assert proc.returncode == 0 and proc.stdout.startswith("healthy"), proc.stderr
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+        old = time.time() - 30
+        os.utime(alive, (old, old))  # a runner that stopped looking
+        proc = subprocess.run(health, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0 and "last looked for work 30 s ago" in proc.stderr, proc.stderr

@@ -96,7 +96,7 @@ def test_day_cap_in_interviewer_zone(db: Database) -> None:
     outcome = search(db, cand, team, Policy(cap_per_day=1))
     days = {s.date() for s in starts(outcome)}
     assert utc("2026-03-02 09:00").date() in days and utc("2026-03-03 09:00").date() not in days
-    assert outcome.notes == ["Int0 already has 1 interview(s) on Tue 03 Mar 2026 (cap per day): 5 slot(s) removed."]
+    assert outcome.notes == ["Int0 already has 1 interview(s) on Tue 3 Mar 2026 (cap per day): 5 slot(s) removed."]
 
 
 def test_cancelled_and_rescheduled_interviews_do_not_count(db: Database) -> None:
@@ -120,7 +120,7 @@ def test_week_cap_and_explanation_when_nothing_remains(db: Database) -> None:
     assert outcome.diagnosis is not None
     assert outcome.diagnosis.bottlenecks == ["Int1"]
     assert outcome.diagnosis.reasons == [
-        "Int1 already has 2 interview(s) in the week of Mon 02 Mar 2026 (cap per week): 35 slot(s) removed."
+        "Int1 already has 2 interview(s) in the week of Mon 2 Mar 2026 (cap per week): 35 slot(s) removed."
     ]
 
 
@@ -222,12 +222,12 @@ def cap_team(db: Database, tz: str, offered: Sequence[datetime]) -> tuple[Person
             Policy(cap_per_week=2), ["2026-03-08 17:00", "2026-03-09 16:00"], ["2026-03-09 16:00"],
             id="week-dst-local-not-utc",
         ),
-        pytest.param(  # Auckland: ISO week 1 of 2026 runs Mon 29 Dec 2025 – Sun 04 Jan 2026 local
+        pytest.param(  # Auckland: ISO week 1 of 2026 runs Mon 29 Dec 2025 – Sun 4 Jan 2026 local
             "Pacific/Auckland", "2025-12-20 00:00", ["2025-12-28 12:00", "2026-01-02 00:00"],
             Policy(cap_per_week=2), ["2026-01-03 20:00", "2026-01-04 12:00"], ["2026-01-04 12:00"],
             id="week-new-year-local",
         ),
-        pytest.param(  # ISO week 53 of 2026: Mon 28 Dec 2026 – Sun 03 Jan 2027
+        pytest.param(  # ISO week 53 of 2026: Mon 28 Dec 2026 – Sun 3 Jan 2027
             "UTC", "2026-12-20 00:00", ["2026-12-29 10:00", "2026-12-31 10:00"], Policy(cap_per_week=2),
             ["2026-12-27 10:00", "2027-01-02 10:00", "2027-01-04 10:00"],
             ["2026-12-27 10:00", "2027-01-04 10:00"], id="week-53-across-new-year",
@@ -265,8 +265,8 @@ def test_cap_notes_name_the_day_and_the_week(db: Database) -> None:
         book(db, other, team, utc(moment))
     outcome = search(db, cand, team, Policy(cap_per_day=1, cap_per_week=2))
     assert outcome.notes == [
-        "Int0 already has 1 interview(s) on Tue 03 Mar 2026 (cap per day): 1 slot(s) removed.",
-        "Int0 already has 2 interview(s) in the week of Mon 02 Mar 2026 (cap per week): 1 slot(s) removed.",
+        "Int0 already has 1 interview(s) on Tue 3 Mar 2026 (cap per day): 1 slot(s) removed.",
+        "Int0 already has 2 interview(s) in the week of Mon 2 Mar 2026 (cap per week): 1 slot(s) removed.",
     ]
 
 

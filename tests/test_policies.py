@@ -46,7 +46,7 @@ def test_day_cap_counts_the_interviewers_local_day() -> None:
     assert result.slots == [next_local_day]
     assert result.capped == ["Kenji"]
     assert result.notes == [
-        "Kenji already has 1 interview(s) on Mon 02 Mar 2026 (cap per day): 1 slot(s) removed."
+        "Kenji already has 1 interview(s) on Mon 2 Mar 2026 (cap per day): 1 slot(s) removed."
     ]
 
 

@@ -357,3 +357,26 @@ def test_a_candidate_without_slack_is_named_by_email_in_slots_and_offers(slack_e
     assert _text_of(_reply(env, n + 5)).count('"book_slot"') == 3
     env.slack.command("/interview", f"offer {mail} <@{INTV}> 60m 2 slots", user_id=HR)
     assert "no Slack account" in _text_of(_reply(env, n + 6))
+
+
+def test_a_long_result_of_one_slot_a_day_is_paged_within_a_messages_50_blocks(slack_env: SlackEnv) -> None:
+    """Slots one per day over two months: the message stays within Slack's 50 blocks (the fake
+    rejects more, as Slack does), pages, and the next page is one click away."""
+    env = slack_env
+    _register(env, CAND, "candidate")
+    _register(env, INTV, "interviewer")
+    n = len(env.fake.calls("response_url"))
+    env.slack.command("/availability", "add mon-sun 10:00-11:00 weekly until 2027-01-31", user_id=CAND)  # 09Z
+    env.fake.wait_for("response_url", count=n + 1)
+    env.slack.command("/availability", "add mon-sun 04:00-05:00 weekly until 2027-01-31", user_id=INTV)  # 09Z
+    env.fake.wait_for("response_url", count=n + 2)
+    env.slack.command("/interview", f"slots <@{CAND}> <@{INTV}> 60m", user_id=HR)
+    first = env.fake.wait_for("response_url", count=n + 3)[-1].args
+    assert len(first["blocks"]) <= 50 and "69 slot(s) · page 1 of 4" in _text_of(first)  # from 24 Nov to 31 Jan
+    later = next(e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "slots_page_next")
+    from tests.slack_flows import answer_to, press
+
+    second = answer_to(env, press(env, HR, later["action_id"], later["value"]))
+    assert "page 2 of 4" in second and second.count('"book_slot"') == _text_of(first).count('"book_slot"') == 22
+    assert env.fake.errors == []

@@ -74,5 +74,5 @@ def test_template_defined_in_slack_drives_the_modal_search(slack_env: SlackEnv) 
     env.slack.view_submission(user_id=HR, callback_id="find_slots_modal", values=values, view_id="VT2")
     again = env.fake.wait_for("views.update", count=before + 1)[-1].args["view"]
     text = json.dumps(again["blocks"], ensure_ascii=False)
-    assert text.count('"book_slot"') == 3 and "Thu 3 Dec" in text and "Wed 2 Dec" not in text
-    assert "cap" in text.lower()  # the answer says which rule removed the other day
+    assert text.count('"book_slot"') == 3 and "*Thu 3 Dec 2026*" in text and "*Wed 2 Dec 2026*" not in text
+    assert "on Wed 2 Dec 2026 (cap per day)" in text  # the answer says which rule removed the other day

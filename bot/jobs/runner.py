@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -148,11 +149,13 @@ class JobRunner:
         backoff: Backoff = Backoff(),
         tick_seconds: float = 1.0,
         worker: str | None = None,
+        alive_file: Path | None = None,
     ) -> None:
         self.db, self.kinds, self.deps, self.clock = db, kinds, deps, clock
         # Deliveries mostly wait on Slack, so they get more threads than requests (which use the CPU).
         self.workers = dict(workers or {store.REQUESTS: 2, store.DELIVERIES: 8})
         self.lease, self.backoff, self.tick_seconds = lease, backoff, tick_seconds
+        self.alive_file = alive_file  # touched whenever a look for due jobs succeeds: the health check
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._pools = {q: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"job-{q}")
                        for q, n in self.workers.items()}
@@ -215,6 +218,13 @@ class JobRunner:
             thread.join(timeout)
         log.info("job runner %s stopped", self.worker)
 
+    def _alive(self) -> None:
+        if self.alive_file is not None:
+            try:
+                self.alive_file.touch()
+            except OSError:
+                log.warning("cannot touch the health file %s", self.alive_file, exc_info=True)
+
     # -- claiming --------------------------------------------------------------------------
 
     def _free(self, queue: str) -> int:
@@ -237,6 +247,8 @@ class JobRunner:
             except Exception:  # the database is away: keep trying, never die
                 log.warning("claiming %s jobs failed; retrying", queue, exc_info=True)
                 claimed = []
+            else:
+                self._alive()
             for job in claimed:
                 self._pools[queue].submit(self._execute, job)
             poked = len(claimed) == free  # a full batch: there may be more right away

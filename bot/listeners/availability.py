@@ -41,7 +41,7 @@ from scheduling.errors import (
     TooManyWindows,
 )
 from scheduling.intervals import Interval
-from scheduling.zones import zone_of
+from scheduling.zones import weekday_name, zone_of
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def modal_text(values: dict) -> tuple[str, date | None]:
     until = values.get(ui.UNTIL, {}).get(ui.UNTIL, {}).get("selected_date")
     first = date.fromisoformat(day)
     if weekly:
-        return f"{first.strftime('%a').lower()} {start}-{end} weekly until {until}", first
+        return f"{weekday_name(first).lower()} {start}-{end} weekly until {until}", first
     return f"{day} {start}-{end}", None
 
 

@@ -70,7 +70,9 @@ class BusyResult:
 class FreeBusySource(Protocol):
     """Anything that can list busy time; `fetch` raises on failure (wrap it in `fetch_busy`)."""
 
-    kind: str
+    # Read-only, so the frozen dataclass sources (whose fields cannot be set) conform.
+    @property
+    def kind(self) -> str: ...
 
     def fetch(self, window: Interval) -> tuple[Interval, ...]: ...
 

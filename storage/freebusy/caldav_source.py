@@ -21,16 +21,19 @@ import logging
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-import caldav
 import niquests
+
+# From the defining modules: the package's lazy `__getattr__` hides their types from mypy.
+from caldav.calendarobjectresource import CalendarObjectResource
+from caldav.collection import Calendar as DavCalendar
+from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 from caldav.lib.http_sync import requests as http
 from icalendar import Calendar
 from niquests.adapters import BaseAdapter
-from niquests.packages.urllib3.contrib.resolver import BaseResolver, ProtocolResolver
 
 from scheduling.intervals import Interval, clip
 from storage.freebusy.base import FreeBusyError, SourceTimeout, SourceUnavailable
@@ -43,6 +46,13 @@ from storage.freebusy.netguard import (
     resolve_checked,
     system_resolve,
 )
+
+if TYPE_CHECKING:
+    # niquests' alias resolves through an import hook mypy cannot follow; this is where it leads
+    # (niquests annotates its own resolver parameters the same way).
+    from urllib3.contrib.resolver import BaseResolver, ProtocolResolver
+else:
+    from niquests.packages.urllib3.contrib.resolver import BaseResolver, ProtocolResolver
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +79,7 @@ class CalDavSource:
 
     def fetch(self, window: Interval) -> tuple[Interval, ...]:
         try:
-            with caldav.DAVClient(
+            with DAVClient(
                 url=self.url,
                 username=self.username,
                 password=self.password,
@@ -162,7 +172,7 @@ class _GuardedSession(niquests.Session):
         return super().get_adapter(url)
 
 
-def _freebusy(calendar: caldav.Calendar, window: Interval) -> tuple[Interval, ...]:
+def _freebusy(calendar: DavCalendar, window: Interval) -> tuple[Interval, ...]:
     try:
         answer = calendar.freebusy_request(window.start, window.end)
     except dav_error.NotFoundError:
@@ -177,13 +187,14 @@ def _freebusy(calendar: caldav.Calendar, window: Interval) -> tuple[Interval, ..
     return clip((b for c in parse_calendars(data) for b in busy_from_vfreebusy(c, window)), window)
 
 
-def _events(calendar: caldav.Calendar, window: Interval, zone: ZoneInfo) -> tuple[Interval, ...]:
+def _events(calendar: DavCalendar, window: Interval, zone: ZoneInfo) -> tuple[Interval, ...]:
     # A day of margin each side: the server matches dates/floating times in its own idea of
     # local time, ours is the person's zone; the exact cut happens after conversion.
     margin = timedelta(days=1)
-    found = calendar.search(
+    # caldav types its calls for sync and async clients alike; DAVClient is sync: a list.
+    found = cast(list[CalendarObjectResource], calendar.search(
         start=window.start - margin, end=window.end + margin, event=True, expand=False
-    )
+    ))
     calendars: list[Calendar] = []
     for obj in found:
         data = getattr(obj, "data", None)

@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-import recurring_ical_events
+# It ships no stubs or py.typed; `unused-ignore` keeps this quiet under --ignore-missing-imports.
+import recurring_ical_events  # type: ignore[import-untyped, unused-ignore]
 from icalendar import Calendar, Component
 
 from scheduling.intervals import Interval, clip

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 from storage.freebusy.base import FreeBusyError, SourceUnavailable
@@ -200,6 +200,8 @@ def check_scheme(url: str) -> None:
 
 
 class _GuardedHTTPConnection(http.client.HTTPConnection):
+    source_address: tuple[str, int] | None  # set by HTTPConnection.__init__; typeshed omits it
+
     def __init__(self, host: str, *, open_socket: Callable[..., socket.socket], **kwargs: Any):
         super().__init__(host, **kwargs)
         self._open_socket = open_socket
@@ -210,6 +212,8 @@ class _GuardedHTTPConnection(http.client.HTTPConnection):
 
 class _GuardedHTTPSConnection(http.client.HTTPSConnection):
     """TLS over a guarded socket; SNI, certificate check and Host header use the hostname."""
+
+    source_address: tuple[str, int] | None  # set by HTTPConnection.__init__; typeshed omits it
 
     def __init__(
         self,
@@ -264,7 +268,10 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     """Follows redirects to http(s) only, refusing the rest with `check_scheme`'s message."""
 
-    def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+    def http_error_302(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+        headers: http.client.HTTPMessage,
+    ) -> Any:  # whatever the opener answers (typeshed: Any)
         location = headers.get("location") or headers.get("uri")
         if location is not None:
             try:
