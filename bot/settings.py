@@ -17,7 +17,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from scheduling.policies import Policy
-from scheduling.slots import SearchRules
+from scheduling.slots import (
+    DEFAULT_DURATION_MIN,
+    DEFAULT_HORIZON_DAYS,
+    DEFAULT_NOTICE_MIN,
+    DEFAULT_STEP_MIN,
+    SearchRules,
+)
 from storage.freebusy.netguard import AddressPolicy
 from storage.secrets import SecretBox
 
@@ -111,10 +117,10 @@ class Settings:
     slack_api_url: str = SLACK_API_DEFAULT
     hr_user_ids: tuple[str, ...] = ()
     port: int = 3000
-    duration_min: int = 60
-    step_min: int = 30
-    min_notice_min: int = 24 * 60
-    horizon_days: int = 90
+    duration_min: int = DEFAULT_DURATION_MIN
+    step_min: int = DEFAULT_STEP_MIN
+    min_notice_min: int = DEFAULT_NOTICE_MIN
+    horizon_days: int = DEFAULT_HORIZON_DAYS
     buffer_before_min: int = 0
     buffer_after_min: int = 0
     cap_per_day: int | None = None
@@ -165,25 +171,25 @@ class Settings:
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
             hr_user_ids=_ids(env, "HR_USER_IDS"),
-            port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
-            duration_min=_int(env, "DEFAULT_DURATION_MIN", 60, minimum=5, maximum=480),
-            step_min=_int(env, "SLOT_STEP_MIN", 30, minimum=5, maximum=480),
-            min_notice_min=_int(env, "MIN_NOTICE_MIN", 24 * 60, maximum=30 * 24 * 60),
-            horizon_days=_int(env, "HORIZON_DAYS", 90, minimum=1, maximum=730),
-            buffer_before_min=_int(env, "BUFFER_BEFORE_MIN", 0, maximum=240),
-            buffer_after_min=_int(env, "BUFFER_AFTER_MIN", 0, maximum=240),
+            port=_int(env, "PORT", cls.port, minimum=1, maximum=65535),
+            duration_min=_int(env, "DEFAULT_DURATION_MIN", cls.duration_min, minimum=5, maximum=480),
+            step_min=_int(env, "SLOT_STEP_MIN", cls.step_min, minimum=5, maximum=480),
+            min_notice_min=_int(env, "MIN_NOTICE_MIN", cls.min_notice_min, maximum=30 * 24 * 60),
+            horizon_days=_int(env, "HORIZON_DAYS", cls.horizon_days, minimum=1, maximum=730),
+            buffer_before_min=_int(env, "BUFFER_BEFORE_MIN", cls.buffer_before_min, maximum=240),
+            buffer_after_min=_int(env, "BUFFER_AFTER_MIN", cls.buffer_after_min, maximum=240),
             cap_per_day=_optional_int(env, "CAP_PER_DAY", maximum=50),
             cap_per_week=_optional_int(env, "CAP_PER_WEEK", maximum=200),
-            reminder_offsets_min=_offsets(env, "REMINDER_OFFSETS", (24 * 60, 60)),
-            max_windows_per_message=_int(env, "MAX_WINDOWS_PER_MESSAGE", 200, minimum=1, maximum=1000),
+            reminder_offsets_min=_offsets(env, "REMINDER_OFFSETS", cls.reminder_offsets_min),
+            max_windows_per_message=_int(env, "MAX_WINDOWS_PER_MESSAGE", cls.max_windows_per_message, minimum=1, maximum=1000),
             busy_source=busy_source,
-            calendar_timeout_s=_int(env, "CALENDAR_TIMEOUT_S", 5, minimum=1, maximum=60),
-            calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", 15, minimum=1, maximum=24 * 60),
-            require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", False),
-            offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", 48, minimum=1, maximum=30 * 24),
-            request_deadline_s=_int(env, "REQUEST_DEADLINE_S", 300, minimum=5, maximum=1800),
-            slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", 10, minimum=1, maximum=120),
-            job_lease_s=_int(env, "JOB_LEASE_S", 60, minimum=2, maximum=3600),
+            calendar_timeout_s=_int(env, "CALENDAR_TIMEOUT_S", cls.calendar_timeout_s, minimum=1, maximum=60),
+            calendar_refresh_min=_int(env, "CALENDAR_REFRESH_MIN", cls.calendar_refresh_min, minimum=1, maximum=24 * 60),
+            require_registration_approval=_bool(env, "REQUIRE_REGISTRATION_APPROVAL", cls.require_registration_approval),
+            offer_ttl_hours=_int(env, "OFFER_TTL_HOURS", cls.offer_ttl_hours, minimum=1, maximum=30 * 24),
+            request_deadline_s=_int(env, "REQUEST_DEADLINE_S", cls.request_deadline_s, minimum=5, maximum=1800),
+            slack_timeout_s=_int(env, "SLACK_TIMEOUT_S", cls.slack_timeout_s, minimum=1, maximum=120),
+            job_lease_s=_int(env, "JOB_LEASE_S", cls.job_lease_s, minimum=2, maximum=3600),
             health_file=env.get("HEALTH_FILE", "").strip(),
             secrets=_secret_box(env),
             calendar_policy=_address_policy(env),

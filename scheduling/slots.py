@@ -34,14 +34,22 @@ from scheduling.intervals import (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# The product's defaults, in the units people set them in.
+DEFAULT_DURATION_MIN = 60
+DEFAULT_STEP_MIN = 30
+DEFAULT_NOTICE_MIN = 24 * 60
+DEFAULT_HORIZON_DAYS = 90
+
+
 @dataclass(frozen=True)
 class SearchRules:
-    """The knobs of a search; defaults are the product's documented defaults."""
+    """The knobs of a search; defaults are the product's documented defaults (the settings,
+    templates, tables and command line take theirs from here)."""
 
-    duration: timedelta = timedelta(minutes=60)
-    step: timedelta = timedelta(minutes=30)
-    min_notice: timedelta = timedelta(hours=24)
-    horizon: timedelta = timedelta(days=90)
+    duration: timedelta = timedelta(minutes=DEFAULT_DURATION_MIN)
+    step: timedelta = timedelta(minutes=DEFAULT_STEP_MIN)
+    min_notice: timedelta = timedelta(minutes=DEFAULT_NOTICE_MIN)
+    horizon: timedelta = timedelta(days=DEFAULT_HORIZON_DAYS)
     buffer_before: timedelta = timedelta(0)
     buffer_after: timedelta = timedelta(0)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from scheduling.slots import DEFAULT_DURATION_MIN, DEFAULT_NOTICE_MIN, DEFAULT_STEP_MIN
 from storage.db import UTC, UTCDateTime
 
 
@@ -235,9 +236,9 @@ class InterviewTemplate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
     name: Mapped[str] = mapped_column(String(100))
-    duration_min: Mapped[int] = mapped_column(Integer, default=60)
-    step_min: Mapped[int] = mapped_column(Integer, default=30)
-    min_notice_min: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    duration_min: Mapped[int] = mapped_column(Integer, default=DEFAULT_DURATION_MIN)
+    step_min: Mapped[int] = mapped_column(Integer, default=DEFAULT_STEP_MIN)
+    min_notice_min: Mapped[int] = mapped_column(Integer, default=DEFAULT_NOTICE_MIN)
     buffer_before_min: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_min: Mapped[int] = mapped_column(Integer, default=0)
     cap_per_day: Mapped[int | None] = mapped_column(Integer)
@@ -332,7 +333,7 @@ class Offer(Base):
         ForeignKey("interview_templates.id", ondelete="SET NULL")
     )
     slots: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    duration_min: Mapped[int] = mapped_column(Integer, default=60)
+    duration_min: Mapped[int] = mapped_column(Integer, default=DEFAULT_DURATION_MIN)
     status: Mapped[str] = mapped_column(String(16), default="open")
     expires_at: Mapped[datetime]
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id", ondelete="SET NULL"))

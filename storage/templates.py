@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
 from scheduling.policies import Policy, ProgrammeRules
-from scheduling.slots import SearchRules
+from scheduling.slots import DEFAULT_NOTICE_MIN, DEFAULT_STEP_MIN, SearchRules
 from storage.matching import SearchOutcome, find_matches
 from storage.models import InterviewTemplate, Person, Role, TemplateInterviewer
 
@@ -36,14 +36,14 @@ class UnknownTemplate(SchedulingError):
 class TemplateRules:
     """Everything but name, duration and panel; defaults are the product's defaults."""
 
-    step_min: int = 30
-    notice_min: int = 24 * 60
+    step_min: int = DEFAULT_STEP_MIN
+    notice_min: int = DEFAULT_NOTICE_MIN
     buffer_before_min: int = 0
     buffer_after_min: int = 0
     cap_per_day: int | None = None
     cap_per_week: int | None = None
     programme: bool = False
-    programme_max: int = 15
+    programme_max: int = ProgrammeRules.max_completed
 
 
 def _check_name(session: Session, workspace_id: str, name: str, own_id: int | None) -> str:

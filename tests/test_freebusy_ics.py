@@ -28,7 +28,7 @@ LOOPBACK = AddressPolicy.parse("127.0.0.0/8")  # the test servers are local; see
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def utc(*args: int) -> datetime:
+def utc_at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
@@ -66,12 +66,12 @@ def test_weekly_meeting_keeps_local_time_across_dst_berlin() -> None:
             "RRULE:FREQ=WEEKLY;COUNT=3",
         )
     )
-    busy = busy_from_ics(feed, iv(utc(2027, 3, 15), utc(2027, 4, 10)), BERLIN)
+    busy = busy_from_ics(feed, iv(utc_at(2027, 3, 15), utc_at(2027, 4, 10)), BERLIN)
     assert busy == (
-        iv(utc(2027, 3, 18, 9), utc(2027, 3, 18, 10)),  # CET, UTC+1
-        iv(utc(2027, 3, 25, 9), utc(2027, 3, 25, 10)),
+        iv(utc_at(2027, 3, 18, 9), utc_at(2027, 3, 18, 10)),  # CET, UTC+1
+        iv(utc_at(2027, 3, 25, 9), utc_at(2027, 3, 25, 10)),
         iv(
-            utc(2027, 4, 1, 8), utc(2027, 4, 1, 9)
+            utc_at(2027, 4, 1, 8), utc_at(2027, 4, 1, 9)
         ),  # CEST after 2027-03-28: one hour earlier in UTC
     )
     assert {b.start.astimezone(BERLIN).hour for b in busy} == {10}
@@ -86,24 +86,24 @@ def test_weekly_meeting_across_dst_new_york_with_utc_window_edges() -> None:
             "RRULE:FREQ=WEEKLY",
         )
     )
-    busy = busy_from_ics(feed, iv(utc(2027, 3, 8), utc(2027, 3, 16)), NEW_YORK)
+    busy = busy_from_ics(feed, iv(utc_at(2027, 3, 8), utc_at(2027, 3, 16)), NEW_YORK)
     assert busy == (
-        iv(utc(2027, 3, 8, 15), utc(2027, 3, 8, 15, 30)),  # EST, UTC-5
-        iv(utc(2027, 3, 15, 14), utc(2027, 3, 15, 14, 30)),  # EDT after 2027-03-14
+        iv(utc_at(2027, 3, 8, 15), utc_at(2027, 3, 8, 15, 30)),  # EST, UTC-5
+        iv(utc_at(2027, 3, 15, 14), utc_at(2027, 3, 15, 14, 30)),  # EDT after 2027-03-14
     )
 
 
 def test_all_day_event_is_the_whole_local_day_in_the_person_zone() -> None:
     feed = cal(lines("UID:offsite", "DTSTART;VALUE=DATE:20270105", "DTEND;VALUE=DATE:20270106"))
-    window = iv(utc(2027, 1, 1), utc(2027, 1, 10))
-    assert busy_from_ics(feed, window, BERLIN) == (iv(utc(2027, 1, 4, 23), utc(2027, 1, 5, 23)),)
-    assert busy_from_ics(feed, window, NEW_YORK) == (iv(utc(2027, 1, 5, 5), utc(2027, 1, 6, 5)),)
+    window = iv(utc_at(2027, 1, 1), utc_at(2027, 1, 10))
+    assert busy_from_ics(feed, window, BERLIN) == (iv(utc_at(2027, 1, 4, 23), utc_at(2027, 1, 5, 23)),)
+    assert busy_from_ics(feed, window, NEW_YORK) == (iv(utc_at(2027, 1, 5, 5), utc_at(2027, 1, 6, 5)),)
 
 
 def test_all_day_event_without_dtend_lasts_one_day() -> None:
     feed = cal(lines("UID:holiday", "DTSTART;VALUE=DATE:20270105"))
-    assert busy_from_ics(feed, iv(utc(2027, 1, 1), utc(2027, 1, 10)), ZoneInfo("UTC")) == (
-        iv(utc(2027, 1, 5), utc(2027, 1, 6)),
+    assert busy_from_ics(feed, iv(utc_at(2027, 1, 1), utc_at(2027, 1, 10)), ZoneInfo("UTC")) == (
+        iv(utc_at(2027, 1, 5), utc_at(2027, 1, 6)),
     )
 
 
@@ -117,7 +117,7 @@ def test_exdate_removes_one_instance() -> None:
             "EXDATE;TZID=Europe/Berlin:20270105T093000",
         )
     )
-    busy = busy_from_ics(feed, iv(utc(2027, 1, 1), utc(2027, 1, 10)), BERLIN)
+    busy = busy_from_ics(feed, iv(utc_at(2027, 1, 1), utc_at(2027, 1, 10)), BERLIN)
     assert [b.start.date().day for b in busy] == [4, 6]
 
 
@@ -134,11 +134,11 @@ def test_recurrence_id_moves_one_instance() -> None:
         "DTSTART;TZID=Europe/Berlin:20270112T160000",
         "DTEND;TZID=Europe/Berlin:20270112T170000",
     )
-    busy = busy_from_ics(cal(master, moved), iv(utc(2027, 1, 1), utc(2027, 1, 31)), BERLIN)
+    busy = busy_from_ics(cal(master, moved), iv(utc_at(2027, 1, 1), utc_at(2027, 1, 31)), BERLIN)
     assert busy == (
-        iv(utc(2027, 1, 4, 13), utc(2027, 1, 4, 14)),
-        iv(utc(2027, 1, 12, 15), utc(2027, 1, 12, 16)),  # moved, not on the 11th
-        iv(utc(2027, 1, 18, 13), utc(2027, 1, 18, 14)),
+        iv(utc_at(2027, 1, 4, 13), utc_at(2027, 1, 4, 14)),
+        iv(utc_at(2027, 1, 12, 15), utc_at(2027, 1, 12, 16)),  # moved, not on the 11th
+        iv(utc_at(2027, 1, 18, 13), utc_at(2027, 1, 18, 14)),
     )
 
 
@@ -160,10 +160,10 @@ def test_cancelled_event_and_cancelled_instance_are_free() -> None:
         "UID:gone", "DTSTART:20270104T150000Z", "DTEND:20270104T160000Z", "STATUS:CANCELLED"
     )
     feed = cal(master, cancelled_instance, cancelled_single)
-    busy = busy_from_ics(feed, iv(utc(2027, 1, 1), utc(2027, 1, 10)), BERLIN)
+    busy = busy_from_ics(feed, iv(utc_at(2027, 1, 1), utc_at(2027, 1, 10)), BERLIN)
     assert busy == (
-        iv(utc(2027, 1, 4, 10), utc(2027, 1, 4, 11)),
-        iv(utc(2027, 1, 6, 10), utc(2027, 1, 6, 11)),
+        iv(utc_at(2027, 1, 4, 10), utc_at(2027, 1, 4, 11)),
+        iv(utc_at(2027, 1, 6, 10), utc_at(2027, 1, 6, 11)),
     )
 
 
@@ -178,16 +178,16 @@ def test_transparent_and_show_as_free_events_are_free() -> None:
         ),
         lines("UID:c", "DTSTART:20270104T140000Z", "DTEND:20270104T150000Z", "TRANSP:OPAQUE"),
     )
-    assert busy_from_ics(feed, iv(utc(2027, 1, 4), utc(2027, 1, 5)), BERLIN) == (
-        iv(utc(2027, 1, 4, 14), utc(2027, 1, 4, 15)),
+    assert busy_from_ics(feed, iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5)), BERLIN) == (
+        iv(utc_at(2027, 1, 4, 14), utc_at(2027, 1, 4, 15)),
     )
 
 
 def test_floating_time_is_read_in_the_person_zone() -> None:
     feed = cal(lines("UID:float", "DTSTART:20270104T090000", "DTEND:20270104T100000"))
-    window = iv(utc(2027, 1, 4), utc(2027, 1, 5))
-    assert busy_from_ics(feed, window, BERLIN) == (iv(utc(2027, 1, 4, 8), utc(2027, 1, 4, 9)),)
-    assert busy_from_ics(feed, window, NEW_YORK) == (iv(utc(2027, 1, 4, 14), utc(2027, 1, 4, 15)),)
+    window = iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5))
+    assert busy_from_ics(feed, window, BERLIN) == (iv(utc_at(2027, 1, 4, 8), utc_at(2027, 1, 4, 9)),)
+    assert busy_from_ics(feed, window, NEW_YORK) == (iv(utc_at(2027, 1, 4, 14), utc_at(2027, 1, 4, 15)),)
 
 
 def test_custom_vtimezone_is_honoured() -> None:
@@ -210,8 +210,8 @@ def test_custom_vtimezone_is_honoured() -> None:
         ),
         extra=vtimezone,
     )
-    assert busy_from_ics(feed, iv(utc(2027, 1, 4), utc(2027, 1, 5)), BERLIN) == (
-        iv(utc(2027, 1, 4, 9), utc(2027, 1, 4, 10)),
+    assert busy_from_ics(feed, iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5)), BERLIN) == (
+        iv(utc_at(2027, 1, 4, 9), utc_at(2027, 1, 4, 10)),
     )
 
 
@@ -222,10 +222,10 @@ def test_results_are_clipped_merged_and_zero_length_events_ignored() -> None:
         lines("UID:3", "DTSTART:20270104T120000Z"),  # no end: a point in time, blocks nothing
         lines("UID:4", "DTSTART:20270104T220000Z", "DTEND:20270105T020000Z"),
     )
-    window = iv(utc(2027, 1, 4, 9), utc(2027, 1, 5))
+    window = iv(utc_at(2027, 1, 4, 9), utc_at(2027, 1, 5))
     assert busy_from_ics(feed, window, BERLIN) == (
-        iv(utc(2027, 1, 4, 9), utc(2027, 1, 4, 11)),
-        iv(utc(2027, 1, 4, 22), utc(2027, 1, 5)),
+        iv(utc_at(2027, 1, 4, 9), utc_at(2027, 1, 4, 11)),
+        iv(utc_at(2027, 1, 4, 22), utc_at(2027, 1, 5)),
     )
 
 
@@ -243,9 +243,9 @@ def test_vfreebusy_periods_are_read() -> None:
         "END:VCALENDAR",
         "",
     )
-    assert busy_from_ics(feed, iv(utc(2027, 1, 4), utc(2027, 1, 5)), BERLIN) == (
-        iv(utc(2027, 1, 4, 9), utc(2027, 1, 4, 10)),
-        iv(utc(2027, 1, 4, 12), utc(2027, 1, 4, 12, 30)),
+    assert busy_from_ics(feed, iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5)), BERLIN) == (
+        iv(utc_at(2027, 1, 4, 9), utc_at(2027, 1, 4, 10)),
+        iv(utc_at(2027, 1, 4, 12), utc_at(2027, 1, 4, 12, 30)),
     )
 
 
@@ -258,7 +258,7 @@ def test_vfreebusy_periods_are_read() -> None:
 )
 def test_not_an_ics_file_raises_bad_calendar(body: str) -> None:
     with pytest.raises(BadCalendarData):
-        busy_from_ics(body, iv(utc(2027, 1, 4), utc(2027, 1, 5)), BERLIN)
+        busy_from_ics(body, iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5)), BERLIN)
 
 
 def test_one_broken_event_does_not_hide_the_others() -> None:
@@ -272,14 +272,14 @@ def test_one_broken_event_does_not_hide_the_others() -> None:
         ),
         lines("UID:good", "DTSTART:20270104T100000Z", "DTEND:20270104T110000Z"),
     )
-    busy = busy_from_ics(feed, iv(utc(2027, 1, 4), utc(2027, 1, 5)), BERLIN)
-    assert iv(utc(2027, 1, 4, 10), utc(2027, 1, 4, 11)) in busy
+    busy = busy_from_ics(feed, iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5)), BERLIN)
+    assert iv(utc_at(2027, 1, 4, 10), utc_at(2027, 1, 4, 11)) in busy
 
 
 def test_fast_occurrence_path_matches_public_api(monkeypatch: pytest.MonkeyPatch) -> None:
     """We read recurring-ical-events internals for speed; the public path must agree."""
     feed = _random_feed(random.Random(7), 60)
-    window = iv(utc(2027, 1, 4), utc(2027, 2, 20))
+    window = iv(utc_at(2027, 1, 4), utc_at(2027, 2, 20))
     fast = busy_from_ics(feed, window, BERLIN)
     clear_cache()
     monkeypatch.setattr(
@@ -350,7 +350,7 @@ def test_prefilter_never_changes_the_busy_time(
     seed: int, offset_days: int, length_days: int
 ) -> None:
     feed = _random_feed(random.Random(seed), 25)
-    start = utc(2027, 1, 4) + timedelta(days=offset_days, hours=seed % 24)
+    start = utc_at(2027, 1, 4) + timedelta(days=offset_days, hours=seed % 24)
     window = iv(start, start + timedelta(days=length_days))
     clear_cache()
     assert busy_from_ics(feed, window, BERLIN) == _busy_without_prefilter(feed, window, BERLIN)
@@ -370,7 +370,7 @@ def test_prefilter_drops_far_events_and_noise() -> None:
             "UID:live", "DTSTART:20200101T100000Z", "DTEND:20200101T110000Z", "RRULE:FREQ=WEEKLY"
         ),
     )
-    day = utc(2027, 1, 4).date()
+    day = utc_at(2027, 1, 4).date()
     slim = slim_ics(feed, day - SLACK, day + SLACK)
     assert "UID:near" in slim and "UID:live" in slim
     assert "UID:old" not in slim and "UID:ended" not in slim
@@ -380,8 +380,8 @@ def test_prefilter_drops_far_events_and_noise() -> None:
 # --- fetching: files and a local HTTP server -------------------------------------------------
 
 FEED = cal(lines("UID:http-1", "DTSTART:20270104T100000Z", "DTEND:20270104T110000Z"))
-WINDOW = iv(utc(2027, 1, 4), utc(2027, 1, 5))
-EXPECTED = (iv(utc(2027, 1, 4, 10), utc(2027, 1, 4, 11)),)
+WINDOW = iv(utc_at(2027, 1, 4), utc_at(2027, 1, 5))
+EXPECTED = (iv(utc_at(2027, 1, 4, 10), utc_at(2027, 1, 4, 11)),)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -521,5 +521,5 @@ def test_redact_url_hides_secrets() -> None:
 
 def test_busy_is_normalized() -> None:
     feed = _random_feed(random.Random(3), 40)
-    busy = busy_from_ics(feed, iv(utc(2027, 1, 1), utc(2027, 2, 1)), BERLIN)
+    busy = busy_from_ics(feed, iv(utc_at(2027, 1, 1), utc_at(2027, 2, 1)), BERLIN)
     assert busy == normalize(busy)

@@ -19,12 +19,9 @@ from scheduling.policies import (
     apply_caps,
     programme_verdict,
 )
+from tests.factories import utc
 
 HOUR = timedelta(hours=1)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def slot(text: str) -> Interval:

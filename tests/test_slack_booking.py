@@ -288,3 +288,23 @@ def test_a_full_day_cap_is_the_one_reason_given(db) -> None:
         reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
         text = json.dumps(reply["blocks"], ensure_ascii=False)
         assert "No common slot" in text and text.count("per day") == 1, text
+
+
+def test_book_buttons_carry_the_longest_location_in_any_script_within_slacks_limits() -> None:
+    """300 characters of Cyrillic are 300 characters to Slack (its 2,000 per button value), not
+    1,800 of JSON escapes."""
+    from bot.blocks.slots import slot_blocks
+    from bot.usecases.search import Named, SearchQuery, SlotsFound
+    from scheduling.intervals import Interval
+    from tests.slack_fake import validate_blocks
+
+    query = SearchQuery(candidate=1, interviewers=list(range(2, 12)), duration=60, start="2026-12-01T00:00:00Z",
+                        end="2027-02-28T00:00:00Z", template=7, nonce="n" * 12, location="Зал заседаний " * 21 + "Б")
+    slots = tuple(Interval(utc("2026-12-02 09:00") + timedelta(days=d), utc("2026-12-02 10:00") + timedelta(days=d))
+                  for d in range(30))
+    found = SlotsFound(query, "Europe/Lisbon", Named("Cara", "Europe/Berlin"), (Named("Ivan", "America/New_York"),),
+                       slots)
+    blocks = slot_blocks(found, limit=50)
+    validate_blocks(blocks, max_blocks=50)
+    values = [b["accessory"]["value"] for b in blocks if b.get("accessory")]
+    assert values and all(len(v) <= 2000 and "Зал заседаний" in v for v in values)

@@ -104,7 +104,7 @@ def book_query(query: SearchQuery) -> str:
     """The search as a Book button carries it (encoded once for a page of buttons)."""
     data = json.loads(query.dumps())
     data.pop("page", None)
-    return json.dumps(data, separators=(",", ":"))
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def book_value(encoded_query: str, slot: Interval) -> str:
@@ -168,7 +168,7 @@ def slot_blocks(found: SlotsFound, *, limit: int, lead: Sequence[str] = (), book
 def _page_value(query: SearchQuery, page: int) -> str:
     data = json.loads(query.dumps())
     data["page"] = page
-    return json.dumps(data, separators=(",", ":"))
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def _no_slots(found: SlotsFound, viewer: tzinfo, cand_zone: tzinfo, base: str | None) -> list:

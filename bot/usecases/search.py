@@ -48,7 +48,7 @@ class SearchQuery:
 
     def dumps(self) -> str:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", 0) or k == "duration"}
-        return json.dumps(data, separators=(",", ":"))
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def loads(cls, text: str) -> SearchQuery:
