@@ -164,9 +164,11 @@ def _instant(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> str
     `zone` (to the next midnight for the end, which includes its day)."""
     if bound is None:
         return None
-    if not isinstance(bound, datetime):
-        bound = datetime.combine(bound + timedelta(days=1 if end else 0), time(0), zone)
-    return iso_z(bound)
+    return iso_z(bound if isinstance(bound, datetime) else _midnight(bound, zone, end=end))
+
+
+def _midnight(day: date, zone: ZoneInfo, *, end: bool) -> datetime:
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(0), zone)
 
 
 def bound_of(text: str | None) -> date | datetime | None:
@@ -180,7 +182,7 @@ def _bound(text: str | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
     value = bound_of(text)
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(_instant(value, zone, end=end))
+    return _midnight(value, zone, end=end)
 
 
 def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
