@@ -10,8 +10,8 @@ Prints one table: name, median and p90 wall time in ms, a baseline measured in t
   `tests/reference.py` (every grid start against every participant's intervals), and both
   must return the same slots.
 * long-range: 10 people, 900 busy blocks each, weekday 09:00-17:00 availability, 300 days.
-* pool-N: which of N interviewers share at least one slot with one candidate in the next
-  14 days (N = 1, 10, 100, 1000); growth is reported against N = 1.
+* panel, free time kept: the same panel searched over each person's kept free time
+  (`scheduling.freetime`, what storage keeps between searches) against `find_slots`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduling import slots as core  # noqa: E402
+from scheduling.freetime import FreeTime, find_slots_in  # noqa: E402
 from scheduling.intervals import Interval  # noqa: E402
 from scheduling.slots import Participant, SearchRules, find_slots  # noqa: E402
 from tests.reference import reference_slots  # noqa: E402
@@ -108,23 +108,6 @@ def random_person(
     return Participant(key=key, windows=tuple(windows), busy=tuple(busy))
 
 
-def sparse_person(
-    rng: random.Random, key: str, days: int, n_windows: int, n_busy: int
-) -> Participant:
-    """Windows of 2-5 h on random days (so some pairs never meet), busy blocks of 15-45 min."""
-    first = NOW.replace(hour=0, minute=0)
-    q = timedelta(minutes=15)
-    windows = []
-    for _ in range(n_windows):
-        s = first + timedelta(days=rng.randrange(days), hours=7) + rng.randrange(33) * q
-        windows.append(Interval(s, s + rng.randint(8, 20) * q))
-    busy = []
-    for _ in range(n_busy):
-        s = first + rng.randrange(days * 96) * q
-        busy.append(Interval(s, s + rng.randint(1, 3) * q))
-    return Participant(key=key, windows=tuple(windows), busy=tuple(busy))
-
-
 def weekday_person(rng: random.Random, key: str, days: int, n_busy: int) -> Participant:
     """Weekdays 09:00-17:00 UTC, busy blocks of 30 min - 2 h during working hours."""
     first = NOW.replace(hour=0, minute=0)
@@ -139,22 +122,6 @@ def weekday_person(rng: random.Random, key: str, days: int, n_busy: int) -> Part
         s = day + timedelta(hours=8) + rng.randrange(40) * timedelta(minutes=15)
         busy.append(Interval(s, s + rng.randint(2, 8) * timedelta(minutes=15)))
     return Participant(key=key, windows=tuple(windows), busy=tuple(busy))
-
-
-def pool_matches(
-    candidate: Participant, pool: list[Participant], rules: SearchRules, end: datetime
-) -> list[Participant]:
-    fn = getattr(core, "pool_matches", None)
-    if fn is not None:
-        return fn(candidate, pool, rules, NOW, end=end)  # type: ignore[no-any-return]
-    return [p for p in pool if find_slots([candidate, p], rules, NOW, end=end)]
-
-
-def pool_naive(
-    candidate: Participant, pool: list[Participant], rules: SearchRules, end: datetime
-) -> list[Participant]:
-    """The obvious way: a full `find_slots` per pair."""
-    return [p for p in pool if find_slots([candidate, p], rules, NOW, end=end)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,6 +140,23 @@ def bench_panel(runs: int) -> Row:
     base_med, _, base_slots = measure(lambda: reference_slots(panel, rules, NOW), 3, warmup=0)
     assert slots == base_slots, "find_slots and the per-slot check disagree"
     return Row("panel 1+5, 30 d, 60w/500b", med, p90, base_med, 5.0, f"{len(slots)} slots")
+
+
+def bench_panel_kept(runs: int) -> Row:
+    """The panel again, each person's free time kept (as storage keeps it between searches):
+    the baseline is `find_slots` from the raw intervals, and both must agree."""
+    rng = random.Random(SEED)
+    days = 30
+    panel = [random_person(rng, "candidate", days, 60, 500)] + [
+        random_person(rng, f"interviewer{i}", days, 60, 500) for i in range(5)
+    ]
+    rules = SearchRules(horizon=timedelta(days=days))
+    covers = Interval(NOW, NOW + timedelta(days=days + 2))
+    kept = [FreeTime.of(p, rules, covers) for p in panel]
+    med, p90, slots = measure(lambda: find_slots_in(kept, rules, NOW), runs * 5)
+    base_med, _, base_slots = measure(lambda: find_slots(panel, rules, NOW), runs)
+    assert slots == base_slots, "kept free time and find_slots disagree"
+    return Row("panel 1+5, 30 d, free time kept", med, p90, base_med, 0.3, f"{len(slots)} slots")
 
 
 def bench_panel_light(runs: int) -> Row:
@@ -196,38 +180,6 @@ def bench_long_range(runs: int) -> Row:
     return Row("long range 10p, 300 d, 900b", med, p90, None, 10.0, f"{len(slots)} slots")
 
 
-def bench_pool(runs: int) -> list[Row]:
-    rng = random.Random(SEED + 2)
-    rules = SearchRules()
-    end = NOW + timedelta(days=14)
-    candidate = random_person(rng, "candidate", 21, 42, 60)
-    everyone = [sparse_person(rng, f"i{i}", 21, 6, 40) for i in range(1000)]
-    rows: list[Row] = []
-    base_one: float | None = None
-    for n in (1, 10, 100, 1000):
-        pool = everyone[:n]
-        med, p90, got = measure(lambda pool=pool: pool_matches(candidate, pool, rules, end), runs)
-        naive_runs = max(3, runs // (10 if n >= 100 else 1))
-        naive_med, _, naive = measure(
-            lambda pool=pool: pool_naive(candidate, pool, rules, end), naive_runs
-        )
-        assert [p.key for p in got] == [p.key for p in naive], "pool result differs"
-        if base_one is None:
-            base_one = med
-        growth = med / base_one if base_one else 0.0
-        rows.append(
-            Row(
-                f"pool {n:>4} interviewers, 14 d",
-                med,
-                p90,
-                naive_med,
-                100.0 if n == 1000 else None,
-                f"{len(got)} match; growth x{growth:.1f} vs 1",
-            )
-        )
-    return rows
-
-
 def fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -235,16 +187,15 @@ def fmt(x: float | None, digits: int = 2) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="timed runs per case (median)")
-    parser.add_argument("--only", choices=["panel", "long", "pool"], default=None)
+    parser.add_argument("--only", choices=["panel", "long"], default=None)
     args = parser.parse_args(argv)
     rows: list[Row] = []
     if args.only in (None, "panel"):
         rows.append(bench_panel(args.runs))
+        rows.append(bench_panel_kept(args.runs))
         rows.append(bench_panel_light(args.runs))
     if args.only in (None, "long"):
         rows.append(bench_long_range(args.runs))
-    if args.only in (None, "pool"):
-        rows.extend(bench_pool(args.runs))
     header = (
         f"{'name':<32} {'median ms':>10} {'p90 ms':>9} {'baseline ms':>12} {'ratio':>8} "
         f"{'target':>8} {'':>5}  note"
@@ -260,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         "baseline: panel = brute-force per-slot check (tests/reference.py); "
-        "pool = find_slots per pair"
+        "free time kept = find_slots from the raw intervals"
     )
     return 0 if all(r.verdict != "MISS" for r in rows) else 1
 

@@ -12,11 +12,12 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from slack_bolt import App, BoltContext
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
@@ -52,7 +53,8 @@ def create_app(bot: Bot) -> App:
         client=WebClient(base_url=settings.slack_api_url),  # Bolt's own calls go where ours go
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         request_verification_enabled=bool(settings.slack_signing_secret),
-        authorize=bot.clients.authorizer(),
+        # Typed as never None, but Bolt takes None as "not installed here" and answers so.
+        authorize=cast(Callable[..., AuthorizeResult], bot.clients.authorizer()),
         process_before_response=True,
         name="interview-bot",
     )
@@ -118,7 +120,7 @@ def wsgi_app(app: App, signing_secret: str) -> Callable[..., Iterable[bytes]]:
 def http_server(app: App, signing_secret: str, port: int, host: str = "0.0.0.0", threads: int = 16) -> Any:
     """Production HTTP server (waitress, threaded), its port already bound (OSError when it
     cannot be): Slack POSTs to http://host:port/slack/events. `.run()` serves."""
-    from waitress import create_server
+    from waitress.server import create_server
 
     server = create_server(wsgi_app(app, signing_secret), host=host, port=port, threads=threads,
                            ident="interview-bot")

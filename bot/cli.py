@@ -1,286 +1,23 @@
 """`interview-bot`: run the Slack app, the demo, migrations and admin commands.
 
-Every failure a user can cause ends as one line on stderr and a non-zero exit code.
+Every failure a user can cause ends as one line on stderr and a non-zero exit code. This module
+only parses the command line: the commands (bot/commands.py) and all they load are imported
+once there is one to run, so help and usage errors answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from scheduling.policies import ProgrammeRules
+from scheduling.slots import DEFAULT_NOTICE_MIN, DEFAULT_STEP_MIN
+from storage.roles import Role
 
-from bot.report import render_found, search_json
-from bot.settings import Settings, SettingsError
-from bot.timefmt import parse_instant
-from bot.usecases import availability, people, search, templates
-from bot.usecases.context import Context
-from scheduling.availability_text import describe_windows
-from scheduling.errors import SchedulingError
-from scheduling.intervals import UTC, Interval
-from scheduling.zones import zone_of
-from storage.db import Database
-from storage.migrate import current, heads, upgrade
-from storage.models import Role
-from storage.templates import TemplateRules
-
-
-class CliError(Exception):
-    """A one-line failure for stderr."""
-
-
-def _now(args: argparse.Namespace) -> datetime:
-    return parse_instant(args.now) if getattr(args, "now", None) else datetime.now(UTC)
-
-
-def open_database(settings: Settings, *, migrate: bool = False) -> Database:
-    db = Database(settings.database_url)
-    if migrate:
-        upgrade(db)
-    elif current(db) not in heads():
-        raise CliError("The database schema is not up to date; run `interview-bot migrate` first.")
-    return db
-
-
-def operator(args: argparse.Namespace, settings: Settings) -> Context:
-    """The use cases as the operator at the command line runs them: no Slack, full rights."""
-    moment = _now(args)
-    return Context(db=open_database(settings), settings=settings, clock=lambda: moment)
-
-
-def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    db = Database(settings.database_url)
-    upgrade(db)
-    print(f"Database at revision {current(db)}.")
-    return 0
-
-
-def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
-    """For a container's health check, in either mode: this machine's `run` or `worker` is
-    alive if its job runner looked for work (so reached the database) lately; `--http` also
-    asks the web server."""
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    if not settings.health_file:
-        raise CliError("HEALTH_FILE is not set: the bot keeps no health file to check.")
-    try:
-        age = time.time() - Path(settings.health_file).stat().st_mtime
-    except FileNotFoundError:
-        raise CliError(f"{settings.health_file} does not exist: no job runner has started.") from None
-    if age > args.max_age:
-        raise CliError(f"the job runner last looked for work {age:.0f} s ago (more than {args.max_age:g} s).")
-    if args.http:
-        url = f"http://127.0.0.1:{settings.port}/healthz"
-        try:
-            with urllib.request.urlopen(url, timeout=3):
-                pass
-        except OSError as err:
-            raise CliError(f"{url} did not answer: {err}.") from None
-    print(f"healthy: the job runner looked for work {age:.0f} s ago")
-    return 0
-
-
-def cmd_people_add(args: argparse.Namespace, settings: Settings) -> int:
-    added = people.add_person(operator(args, settings), people.AddPerson(
-        args.workspace, args.id, args.name, args.tz, tuple(Role(r) for r in args.role), args.email))
-    print(f"{added.name} ({added.handle}, {added.tz}): {', '.join(added.roles)}")
-    return 0
-
-
-def cmd_people_list(args: argparse.Namespace, settings: Settings) -> int:
-    ctx = operator(args, settings)
-    for role in [Role(args.role)] if args.role else list(Role):
-        found = people.list_people(ctx, people.ListPeople(args.workspace, None, role)).people
-        print(f"{role.value}s ({len(found)}):")
-        for p in found:
-            print(f"  {p.slack_user_id or p.email or '':<28} {p.name:<28} {p.tz}")
-    return 0
-
-
-def cmd_availability_add(args: argparse.Namespace, settings: Settings) -> int:
-    added = availability.add_text(operator(args, settings), availability.AddAvailability(
-        availability.Whose(args.workspace, None, args.id), args.text))
-    print(f"Added for {added.name} ({added.zone}):")
-    print(describe_windows(added.windows, zone_of(added.zone)))
-    return 0
-
-
-def cmd_availability_list(args: argparse.Namespace, settings: Settings) -> int:
-    listed = availability.list_availability(operator(args, settings), availability.Whose(args.workspace, None, args.id))
-    zone = zone_of(listed.zone)
-    print(f"{listed.name} ({listed.zone}): {len(listed.windows)} window(s)")
-    for window_id, window in listed.windows:
-        print(f"  #{window_id:<6} {describe_windows([window], zone)}")
-    return 0
-
-
-def cmd_busy_add(args: argparse.Namespace, settings: Settings) -> int:
-    interval = Interval(parse_instant(args.start), parse_instant(args.end))
-    added = availability.add_busy(operator(args, settings), availability.AddBusy(args.workspace, args.id, interval))
-    print(f"Busy #{added.block_id} for {added.name}: {interval.iso()['start']} – {interval.iso()['end']}")
-    return 0
-
-
-def _handles(text: str | None) -> list[str]:
-    return [h.strip() for h in (text or "").split(",") if h.strip()]
-
-
-def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
-    handles = _handles(args.interviewers)
-    if not handles and not args.template:
-        raise CliError("Name the interviewers (--interviewers ID,ID) or a template (--template NAME).")
-    if args.template and args.duration:
-        raise CliError("--duration cannot be used with --template: the template sets the duration.")
-    found = search.search_slots(operator(args, settings), search.SearchSlots(
-        args.workspace, None, args.candidate, tuple(handles), args.duration,
-        parse_instant(args.from_) if args.from_ else None,
-        parse_instant(args.to, end_of_day=True) if args.to else None, args.template))
-    if args.json:
-        print(json.dumps(search_json(found), indent=2))
-    else:
-        print(render_found(found))
-    return 0
-
-
-def _template_line(t: templates.TemplateView) -> str:
-    caps = f"caps {t.cap_per_day or '-'}/day {t.cap_per_week or '-'}/week"
-    programme = f", programme max {t.programme_max}" if t.programme_max is not None else ""
-    return (f"#{t.template_id} {t.name}: {t.duration_min} min every {t.step_min} min, "
-            f"notice {t.notice_min / 60:g} h, buffers {t.buffer_before_min}/{t.buffer_after_min} min, "
-            f"{caps}{programme}; panel " + ", ".join(t.panel))
-
-
-def cmd_template_add(args: argparse.Namespace, settings: Settings) -> int:
-    rules = TemplateRules(
-        step_min=args.step, notice_min=round(args.notice_hours * 60), buffer_before_min=args.buffer_before,
-        buffer_after_min=args.buffer_after, cap_per_day=args.cap_day, cap_per_week=args.cap_week,
-        programme=args.programme, programme_max=args.programme_max,
-    )
-    saved = templates.add_template(operator(args, settings), templates.AddTemplate(
-        args.workspace, None, args.name, args.duration, tuple(_handles(args.panel)), rules))
-    print(f"Added {_template_line(saved.template)}")
-    return 0
-
-
-def cmd_template_list(args: argparse.Namespace, settings: Settings) -> int:
-    found = templates.list_templates(operator(args, settings), args.workspace, None).templates
-    print(f"templates ({len(found)}):")
-    for template in found:
-        print(f"  {_template_line(template)}")
-    return 0
-
-
-def cmd_template_remove(args: argparse.Namespace, settings: Settings) -> int:
-    removed = templates.remove_template(operator(args, settings), args.workspace, None, args.ref)
-    print(f"Removed template {removed.name}.")
-    return 0
-
-
-def _configure_logging() -> None:
-    """Logs on stderr; SIGUSR1 dumps every thread's stack there (what is a stuck process doing?)."""
-    import faulthandler
-    import logging
-    import signal
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    # A thread back from the database (holding SQLite's write lock) must not wait the default
-    # 5 ms for the GIL behind a busy thread: every transaction would last several such waits.
-    sys.setswitchinterval(0.0005)
-
-
-def _slack_bot(settings: Settings, db: Database):
-    """The bot for the workspace of SLACK_BOT_TOKEN (auth.test says which one that is)."""
-    from slack_sdk.errors import SlackApiError
-
-    from bot.runtime import build_bot
-    from bot.slack_client import Installation
-
-    try:
-        install = Installation.from_token(settings.slack_bot_token, settings.slack_api_url)
-    except (SlackApiError, OSError) as err:
-        raise CliError(f"cannot connect to Slack at {settings.slack_api_url}: {err}".splitlines()[0]) from None
-    return build_bot(settings, db, [install])
-
-
-def _exit() -> None:
-    raise SystemExit(0)  # unwinds the server loop, so running jobs finish before the exit
-
-
-def _stop_on_signals(stop) -> None:
-    import signal
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop())
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT; and run jobs."""
-    from bot.app import create_app, http_server, serve_socket_mode
-    from bot.jobs.periodic import Periodic
-
-    settings.require_slack()
-    port = args.port or settings.port
-    if not 1 <= port <= 65535:
-        raise CliError(f"--port must be between 1 and 65535, got {port}.")
-    db = open_database(settings)
-    bot = _slack_bot(settings, db)
-    _configure_logging()
-    app = create_app(bot)
-    server = None
-    if not settings.slack_app_token:
-        try:
-            server = http_server(app, settings.slack_signing_secret, port, host=args.host)
-        except OSError as err:
-            raise CliError(f"cannot listen on {args.host}:{port}: {err.strerror or err}.") from None
-    _stop_on_signals(_exit)
-    bot.start()
-    periodic = Periodic(bot).start()
-    try:
-        if server is None:
-            serve_socket_mode(app, settings.slack_app_token)
-        else:
-            server.run()
-    finally:
-        periodic.stop()
-        bot.stop()
-    return 0
-
-
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """Jobs only (no Slack requests served), until SIGTERM or SIGINT."""
-    import threading
-
-    from bot.jobs.periodic import Periodic
-
-    if not settings.slack_bot_token:
-        raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
-    db = open_database(settings)
-    bot = _slack_bot(settings, db)
-    _configure_logging()
-    stop = threading.Event()
-    _stop_on_signals(stop.set)
-    bot.start(tick_seconds=args.tick)
-    periodic = Periodic(bot).start()
-    try:
-        stop.wait()
-    finally:
-        periodic.stop()
-        bot.stop()
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
-
-    run_demo(args.database, seed=args.seed, now=_now(args) if args.now else None)
-    return 0
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,27 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", default="local", help="Slack team id the people belong to")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="upgrade the database schema to head").set_defaults(func="cmd_migrate")
 
     health = sub.add_parser("health", help="exit 0 if this machine's bot is alive (for container health checks)")
     health.add_argument("--max-age", type=float, default=60, help="seconds since the runner's last look (60)")
     health.add_argument("--http", action="store_true", help="also GET /healthz on $PORT")
-    health.set_defaults(func=cmd_health)
+    health.set_defaults(func="cmd_health")
 
     run = sub.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP) and run jobs")
     run.add_argument("--port", type=int, help="HTTP port (default $PORT or 3000)")
     run.add_argument("--host", default="0.0.0.0")
-    run.set_defaults(func=cmd_run)
+    run.set_defaults(func="cmd_run")
 
     worker = sub.add_parser("worker", help="run jobs only: requests, messages, reminders (no Slack server)")
     worker.add_argument("--tick", type=float, default=1.0, help="seconds between looks for due jobs")
-    worker.set_defaults(func=cmd_worker)
+    worker.set_defaults(func="cmd_worker")
 
     demo = sub.add_parser("demo", help="build a local demo database and print matches (no Slack)")
     demo.add_argument("--database", default="sqlite:///interview-bot-demo.db")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--now", help="pin the clock (ISO 8601)")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func="cmd_demo")
 
     people = sub.add_parser("people", help="add or list people").add_subparsers(dest="action", required=True)
     add = people.add_parser("add", help="add or update a person")
@@ -317,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tz", required=True, help="IANA zone, e.g. Europe/Berlin")
     add.add_argument("--email")
     add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
-    add.set_defaults(func=cmd_people_add)
+    add.set_defaults(func="cmd_people_add")
     plist = people.add_parser("list", help="list people by role")
     plist.add_argument("--role", choices=[r.value for r in Role])
-    plist.set_defaults(func=cmd_people_list)
+    plist.set_defaults(func="cmd_people_list")
 
     avail = sub.add_parser("availability", help="add or list availability").add_subparsers(
         dest="action", required=True
@@ -329,29 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
     aadd.add_argument("id")
     aadd.add_argument("text")
     aadd.add_argument("--now", help="pin the clock (ISO 8601)")
-    aadd.set_defaults(func=cmd_availability_add)
+    aadd.set_defaults(func="cmd_availability_add")
     alist = avail.add_parser("list", help="a person's upcoming windows")
     alist.add_argument("id")
     alist.add_argument("--now", help="pin the clock (ISO 8601)")
-    alist.set_defaults(func=cmd_availability_list)
+    alist.set_defaults(func="cmd_availability_list")
 
     busy = sub.add_parser("busy", help="add busy time").add_subparsers(dest="action", required=True)
     badd = busy.add_parser("add", help="add a busy block (ISO 8601 instants)")
     badd.add_argument("id")
     badd.add_argument("start")
     badd.add_argument("end")
-    badd.set_defaults(func=cmd_busy_add)
+    badd.set_defaults(func="cmd_busy_add")
 
     slots = sub.add_parser("slots", help="common slots for a candidate and interviewers")
     slots.add_argument("--candidate", required=True)
     slots.add_argument("--interviewers", help="comma-separated ids or emails (default: the template's panel)")
     slots.add_argument("--template", help="interview template id or name: its duration, panel and rules")
+    slots.add_argument("--pool", help="NAME or NAME*k: also k interviewers (default 1) chosen fairly from a pool")
     slots.add_argument("--duration", type=int, help="minutes (default from settings)")
     slots.add_argument("--from", dest="from_", help="earliest start (ISO 8601)")
     slots.add_argument("--to", help="latest end (ISO 8601; a bare date includes that day)")
     slots.add_argument("--now", help="pin the clock (ISO 8601)")
     slots.add_argument("--json", action="store_true", help="machine-readable output")
-    slots.set_defaults(func=cmd_slots)
+    slots.set_defaults(func="cmd_slots")
 
     template = sub.add_parser("template", help="manage interview templates").add_subparsers(
         dest="action", required=True
@@ -360,33 +98,48 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("name")
     tadd.add_argument("--duration", type=int, required=True, help="minutes (5–480)")
     tadd.add_argument("--panel", required=True, help="comma-separated interviewer ids or emails")
-    rules = TemplateRules()
-    tadd.add_argument("--step", type=int, default=rules.step_min, help=f"start grid in minutes (default {rules.step_min})")
-    tadd.add_argument("--notice-hours", type=float, default=rules.notice_min / 60,
-                      help=f"minimum notice (default {rules.notice_min / 60:g})")
+    tadd.add_argument("--step", type=int, default=DEFAULT_STEP_MIN, help=f"start grid in minutes (default {DEFAULT_STEP_MIN})")
+    tadd.add_argument("--notice-hours", type=float, default=DEFAULT_NOTICE_MIN / 60,
+                      help=f"minimum notice (default {DEFAULT_NOTICE_MIN / 60:g})")
     tadd.add_argument("--buffer-before", type=int, default=0, help="minutes (default 0)")
     tadd.add_argument("--buffer-after", type=int, default=0, help="minutes (default 0)")
     tadd.add_argument("--cap-day", type=int, help="max interviews per interviewer per local day")
     tadd.add_argument("--cap-week", type=int, help="max interviews per interviewer per local week")
     tadd.add_argument("--programme", action="store_true", help="apply the mock-interview programme rules")
-    tadd.add_argument("--programme-max", type=int, default=rules.programme_max,
-                      help=f"completed interviews allowed (default {rules.programme_max})")
-    tadd.set_defaults(func=cmd_template_add)
-    template.add_parser("list", help="list templates").set_defaults(func=cmd_template_list)
+    tadd.add_argument("--programme-max", type=int, default=ProgrammeRules.max_completed,
+                      help=f"completed interviews allowed (default {ProgrammeRules.max_completed})")
+    tadd.set_defaults(func="cmd_template_add")
+    template.add_parser("list", help="list templates").set_defaults(func="cmd_template_list")
     tremove = template.add_parser("remove", help="remove a template")
     tremove.add_argument("ref", help="template id or name")
-    tremove.set_defaults(func=cmd_template_remove)
+    tremove.set_defaults(func="cmd_template_remove")
+
+    pool = sub.add_parser("pool", help="manage interviewer pools").add_subparsers(dest="action", required=True)
+    padd = pool.add_parser("add", help="add interviewers to a pool (created on first use)")
+    padd.add_argument("name", help="one lower-case word, e.g. backend")
+    padd.add_argument("--members", required=True, help="comma-separated interviewer ids or emails")
+    padd.set_defaults(func="cmd_pool_add")
+    pool.add_parser("list", help="list pools and their members").set_defaults(func="cmd_pool_list")
+    premove = pool.add_parser("remove", help="remove members from a pool, or the whole pool")
+    premove.add_argument("name")
+    premove.add_argument("--members", help="comma-separated ids or emails (default: remove the pool)")
+    premove.set_defaults(func="cmd_pool_remove")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from bot import commands
+    from bot.settings import Settings, SettingsError
+    from scheduling.errors import SchedulingError
+
+    func: Callable[[argparse.Namespace, Settings], int] = getattr(commands, args.func)
     try:
         settings = Settings.from_env()
         return func(args, settings)
-    except (SettingsError, SchedulingError, CliError) as err:
+    except (SettingsError, SchedulingError, commands.CliError) as err:
         example = getattr(err, "example", None)
         hint = f" Example: {example}" if example else ""
         print(f"interview-bot: {err}{hint}", file=sys.stderr)

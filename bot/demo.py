@@ -107,14 +107,14 @@ def _print_people(title: str, people: list[Person]) -> None:
 def _best_pair(db: Database, people, rules, now):
     """The candidate–interviewer pair (and a 3-person panel) that shows the most slots."""
     with db.unit_of_work(write=False) as uow:
-        cands = [uow.session.get(Person, p.id) for p in people[Role.candidate]]
-        ints = [uow.session.get(Person, p.id) for p in people[Role.interviewer]]
+        cands = [uow.session.get_one(Person, p.id) for p in people[Role.candidate]]
+        ints = [uow.session.get_one(Person, p.id) for p in people[Role.interviewer]]
         best = max(((c, [i]) for c in cands[:5] for i in ints),
                    key=lambda pair: len(find_matches(uow.session, pair[0], pair[1], rules, now).slots))
         panel = sorted(ints, key=lambda p: p.tz)[:3]
         best_panel = max(((c, panel) for c in cands[:5]),
                          key=lambda pair: len(find_matches(uow.session, pair[0], pair[1], rules, now).slots))
-        return [(c.slack_user_id, tuple(i.slack_user_id for i in group)) for c, group in (best, best_panel)]
+        return [(c.handle, tuple(i.handle for i in group)) for c, group in (best, best_panel)]
 
 
 def run_demo(database_url: str, *, seed: int = 2026, now: datetime | None = None) -> None:
@@ -125,7 +125,7 @@ def run_demo(database_url: str, *, seed: int = 2026, now: datetime | None = None
     people = build(db, seed, now)
     # The same use cases as Slack; what they would send is queued as jobs, as it would be there.
     ctx = Context(db=db, settings=settings, clock=lambda: now, messenger=SlackMessenger(lambda: now))
-    hr = people[Role.hr][0].slack_user_id
+    hr = people[Role.hr][0].handle
     print(f"Demo database: {database_url}  (seed {seed}, now {now:%Y-%m-%d %H:%M} UTC)")
     _print_people("HR coordinators", people[Role.hr])
     _print_people("Interviewers", people[Role.interviewer])
@@ -145,11 +145,14 @@ def _book_and_show(ctx: Context, db: Database, hr: str, found: search.SlotsFound
     """Book the first common slot of the pair through the same use case as Slack's Book button."""
     slot = found.slots[0]
     booked = booking.book(ctx, booking.Book(WORKSPACE, hr, found.query, slot.start))
+    if isinstance(booked, booking.SlotGone):
+        print(f"\n== Not booked: {booked.reason} ==")
+        return
     with db.unit_of_work(write=False) as uow:
         s = uow.session
-        interview = s.get(Interview, booked.interview_id)
+        interview = s.get_one(Interview, booked.interview_id)
         names = {p.person_id: p.person for p in interview.participants}
-        booker = s.get(Person, interview.booked_by)
+        booker = s.get_one(Person, interview.booked_by)
         notices = s.scalar(select(func.count()).select_from(Job).where(Job.workspace_id == WORKSPACE,
                                                                         Job.kind == DM_JOB)) or 0
         print(f"\n== Booked by {booker.name} ==")

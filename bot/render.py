@@ -49,6 +49,7 @@ from bot.usecases.calendars import CalendarLinked, CalendarsShown, CalendarsUnli
 from bot.usecases.home import HomeView
 from bot.usecases.offers import OfferNotice, OfferPicked, OfferSent, Picked
 from bot.usecases.people import PeopleList, RegistrationDecided, RegistrationRequested, Said
+from bot.usecases.pools import PoolChanged, PoolList, PoolRemoved, PoolView
 from bot.usecases.search import SlotsFound
 from bot.usecases.templates import TemplateList, TemplateRemoved, TemplateSaved, TemplateView
 from storage.calendars import LINK_EXAMPLE
@@ -244,6 +245,34 @@ def _(result: TemplateList) -> Message:
 @message.register
 def _(result: TemplateRemoved) -> Message:
     return _text(f":wastebasket: Removed template {esc(result.name)}.")
+
+
+def _pool_line(pool: PoolView) -> str:
+    members = esc(", ".join(pool.members)) if pool.members else "_nobody yet_"
+    return f"*{esc(pool.name)}* ({len(pool.members)}): {members}"
+
+
+@message.register
+def _(result: PoolChanged) -> Message:
+    if result.removed:
+        head = f":wastebasket: Removed {esc(', '.join(result.removed))}."
+    elif result.added:
+        head = f":white_check_mark: Added {esc(', '.join(result.added))}."
+    else:
+        head = "Nothing changed: they were all in the pool already."
+    return _text(f"{head} Pool {_pool_line(result.pool)}")
+
+
+@message.register
+def _(result: PoolList) -> Message:
+    lines = [_pool_line(p) for p in result.pools]
+    chunks = bullet_chunks([f"*Interviewer pools* ({len(lines)})", *(lines or ["_None yet._ `/interview pool add NAME @people`"])])
+    return {"text": "Interviewer pools", "blocks": to_dicts((section(c) for c in chunks[:45]), MESSAGE_BLOCKS)}
+
+
+@message.register
+def _(result: PoolRemoved) -> Message:
+    return _text(f":wastebasket: Removed the pool {esc(result.name)}.")
 
 
 # -- replies ---------------------------------------------------------------------------------

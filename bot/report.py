@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.timefmt import slot_lines
+from bot.usecases.pool_search import PoolSlotsFound
 from bot.usecases.search import SlotsFound
 from scheduling.zones import zone_of
 
@@ -20,6 +21,19 @@ def search_json(found: SlotsFound) -> dict[str, Any]:
         data["calendarErrors"] = list(found.calendar_errors)
     if found.notes:
         data["notes"] = list(found.notes)
+    return data
+
+
+def pool_json(found: PoolSlotsFound) -> dict[str, Any]:
+    """The `--json` shape of a pool search: each slot as one session, with who and why."""
+    data: dict[str, Any] = {"availableSlots": [
+        {**s.slot.iso(), "sessions": [{"name": "Interview", **s.slot.iso(), "interviewers": list(s.interviewers),
+                                       "shadows": [], "why": s.why, "others": list(s.others)}]}
+        for s in found.slots]}
+    if found.notes:
+        data["notes"] = list(found.notes)
+    if found.calendar_errors:
+        data["calendarErrors"] = list(found.calendar_errors)
     return data
 
 

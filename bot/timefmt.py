@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from scheduling.errors import ParseError
 from scheduling.intervals import UTC, Interval
@@ -73,7 +74,7 @@ def day_heading(day: date) -> str:
 
 
 def slot_lines(
-    slots: Sequence[Interval], viewer: tzinfo, other: tzinfo | None = None, other_name: str = ""
+    slots: Sequence[Interval], viewer: ZoneInfo, other: tzinfo | None = None, other_name: str = ""
 ) -> list[tuple[str, list[str]]]:
     """Slots grouped by the viewer's local day; each line optionally shows another person's time."""
     groups = []

@@ -24,6 +24,7 @@ __all__ = [
     "normalize",
     "subtract",
     "subtract_iter",
+    "unchecked",
     "widen_all",
 ]
 
@@ -79,8 +80,9 @@ def iso_z(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _raw(start: datetime, end: datetime) -> Interval:
-    """Build without re-validating: for results of algebra on already-valid intervals."""
+def unchecked(start: datetime, end: datetime) -> Interval:
+    """Build without re-validating: for results of algebra on already-valid intervals, and for
+    rows the database already holds to it (aware UTC, under an `end_at > start_at` CHECK)."""
     obj = object.__new__(Interval)
     object.__setattr__(obj, "start", start)
     object.__setattr__(obj, "end", end)
@@ -99,7 +101,7 @@ def normalize(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
     for iv in sorted(intervals, key=_by_start_end):
         if merged and iv.start <= merged[-1].end:
             if iv.end > merged[-1].end:
-                merged[-1] = _raw(merged[-1].start, iv.end)
+                merged[-1] = unchecked(merged[-1].start, iv.end)
         else:
             merged.append(iv)
     return tuple(merged)
@@ -124,7 +126,7 @@ def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> tuple[Interval, .
             if xs >= ys:
                 append(x)  # x lies inside y
             elif ys < xe:
-                append(_raw(ys, xe))
+                append(unchecked(ys, xe))
             i += 1
             if i == na:
                 break
@@ -133,7 +135,7 @@ def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> tuple[Interval, .
             if ys >= xs:
                 append(y)  # y lies inside x
             elif xs < ye:
-                append(_raw(xs, ye))
+                append(unchecked(xs, ye))
             j += 1
             if j == nb:
                 break
@@ -181,7 +183,7 @@ def subtract_iter(base: Sequence[Interval], holes: Iterable[Interval]) -> Iterat
             he = hole.end
             if he > cursor:
                 if hs > cursor:
-                    yield _raw(cursor, hs)
+                    yield unchecked(cursor, hs)
                 cursor = he
             if he > reach:
                 reach = he
@@ -189,7 +191,7 @@ def subtract_iter(base: Sequence[Interval], holes: Iterable[Interval]) -> Iterat
         if cursor == start:
             yield iv
         elif cursor < end:
-            yield _raw(cursor, end)
+            yield unchecked(cursor, end)
 
 
 def clip(intervals: Iterable[Interval], window: Interval) -> tuple[Interval, ...]:
@@ -203,5 +205,5 @@ def widen_all(
     if not before and not after:
         return normalize(intervals)
     if before >= timedelta(0) and after >= timedelta(0):  # cannot empty an interval
-        return normalize([_raw(iv.start - before, iv.end + after) for iv in intervals])
+        return normalize([unchecked(iv.start - before, iv.end + after) for iv in intervals])
     return normalize(iv.widen(before, after) for iv in intervals)

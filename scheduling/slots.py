@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 from scheduling.errors import InvalidInterval
 from scheduling.intervals import (
     Interval,
-    _raw,
     as_utc,
     intersect,
     intersect_all,
     normalize,
     subtract,
     subtract_iter,
+    unchecked,
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,7 +88,7 @@ def _widened_busy(person: Participant, rules: SearchRules) -> list[Interval]:
     if not after and not before:
         return list(person.busy)
     # Buffers are never negative (SearchRules checks), so the result is a valid interval.
-    return [_raw(b.start - after, b.end + before) for b in person.busy]
+    return [unchecked(b.start - after, b.end + before) for b in person.busy]
 
 
 def search_bounds(
@@ -116,12 +116,16 @@ def grid_ceil(moment: datetime, step: timedelta) -> datetime:
 def starts_in(free: Iterable[Interval], rules: SearchRules) -> list[Interval]:
     """Every grid-aligned slot of `rules.duration` lying wholly inside one free interval."""
     slots: list[Interval] = []
-    dur, step = rules.duration, rules.step
+    append, dur, step = slots.append, rules.duration, rules.step
+    make, put = object.__new__, object.__setattr__  # `unchecked`, inlined: the hottest loop
     for iv in free:
         s = grid_ceil(iv.start, step)
         last = iv.end - dur
         while s <= last:
-            slots.append(_raw(s, s + dur))
+            slot = make(Interval)
+            put(slot, "start", s)
+            put(slot, "end", s + dur)
+            append(slot)
             s += step
     return slots
 
@@ -151,7 +155,7 @@ def _holes_in(person: Participant, rules: SearchRules, lo: datetime, hi: datetim
         holes = [b for b in person.busy if b.start < hi and b.end > lo]
     else:
         holes = [
-            _raw(b.start - after, b.end + before)
+            unchecked(b.start - after, b.end + before)
             for b in person.busy
             if b.start - after < hi and b.end + before > lo
         ]
@@ -190,18 +194,6 @@ def _common_free_within(
     return common
 
 
-def _first_fit(
-    common: Sequence[Interval], participants: Sequence[Participant], rules: SearchRules
-) -> bool:
-    """Is there a slot in `common` minus everyone's busy time? Stops at the first one."""
-    if not common:
-        return False
-    lo, hi = common[0].start, common[-1].end
-    holes = [h for p in participants for h in _holes_in(p, rules, lo, hi)]
-    holes.sort(key=_by_start)  # the union of everyone's busy time; overlaps are fine
-    return any(_fits(iv, rules) for iv in subtract_iter(common, holes))
-
-
 def find_slots(
     participants: Sequence[Participant],
     rules: SearchRules,
@@ -216,48 +208,6 @@ def find_slots(
     if bounds is None:
         return []
     return starts_in(_common_free_within(participants, rules, bounds), rules)
-
-
-def any_slot(
-    participants: Sequence[Participant],
-    rules: SearchRules,
-    now: datetime,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> bool:
-    """`bool(find_slots(...))`, but stops at the first slot found."""
-    if not participants:
-        return False
-    bounds = search_bounds(rules, now, start, end)
-    if bounds is None:
-        return False
-    return _first_fit(_common_windows(participants, rules, (bounds,)), participants, rules)
-
-
-def pool_matches(
-    candidate: Participant,
-    interviewers: Iterable[Participant],
-    rules: SearchRules,
-    now: datetime,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[Participant]:
-    """The interviewers (in the given order) who share at least one slot with `candidate`.
-
-    The candidate's free time inside the bounds is computed once; each interviewer then costs
-    a sweep over their own intervals that stops at the first common slot.
-    """
-    bounds = search_bounds(rules, now, start, end)
-    if bounds is None:
-        return []
-    candidate_free = _common_free_within([candidate], rules, bounds)
-    if not candidate_free:
-        return []
-    return [
-        p
-        for p in interviewers
-        if _first_fit(_common_windows([p], rules, candidate_free), [p], rules)
-    ]
 
 
 def group_by_day(slots: Iterable[Interval], zone: ZoneInfo) -> list[tuple[date, list[Interval]]]:

@@ -224,6 +224,9 @@ def cancel(session: Session, workspace_id: str, interview_id: int, *, now: datet
         raise BookingError(f"Interview #{interview_id} is already cancelled.")
     if interview.start_at <= now:
         raise BookingError(f"Interview #{interview_id} has already started; it cannot be cancelled.")
+    # The participants' rows change everyone's free-time version (a row lock each): take the
+    # locks in id order first, as booking does, so the two cannot deadlock.
+    lock_people(session, [part.person_id for part in interview.participants])
     interview.status = InterviewStatus.cancelled
     interview.sequence += 1
     interview.updated_at = now

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from scheduling.intervals import Interval
+from scheduling.intervals import Interval, unchecked
 from storage.models import BusyBlock, Interview, InterviewParticipant, Person
 
 
@@ -37,20 +37,28 @@ def replace_source_blocks(
     session.flush()
 
 
+_B = BusyBlock.__table__.c
+_P, _I = InterviewParticipant.__table__.c, Interview.__table__.c
+_INTERVIEWS = Interview.__table__
+# Built once (Core, not ORM): the search path runs them on every cache miss.
+_BLOCKS = select(_B.person_id, _B.start_at, _B.end_at).where(
+    _B.person_id.in_(bindparam("ids", expanding=True)), _B.end_at > bindparam("lo"), _B.start_at < bindparam("hi")
+)
+_BOOKED = (
+    select(_P.person_id, _P.start_at, _P.end_at, _I.buffer_before_min, _I.buffer_after_min)
+    .join(_INTERVIEWS, _I.id == _P.interview_id)
+    .where(_P.person_id.in_(bindparam("ids", expanding=True)), _P.active.is_(True),
+           _P.end_at > bindparam("lo"), _P.start_at < bindparam("hi"), _P.interview_id != bindparam("moved"))
+)
+
+
 def blocks_between(
     session: Session, person_ids: Sequence[int], start: datetime, end: datetime
 ) -> dict[int, list[Interval]]:
     """Stored busy blocks overlapping `[start, end)`, by person id."""
     result: dict[int, list[Interval]] = {pid: [] for pid in person_ids}
-    rows = session.execute(
-        select(BusyBlock.person_id, BusyBlock.start_at, BusyBlock.end_at).where(
-            BusyBlock.person_id.in_(person_ids),
-            BusyBlock.end_at > start,
-            BusyBlock.start_at < end,
-        )
-    )
-    for pid, s, e in rows:
-        result[pid].append(Interval(s, e))
+    for pid, s, e in session.connection().execute(_BLOCKS, {"ids": list(person_ids), "lo": start, "hi": end}).all():
+        result[pid].append(unchecked(s, e))
     return result
 
 
@@ -64,24 +72,9 @@ def interviews_between(
     """Active bookings of these people near `[start, end)`, widened by each interview's buffers."""
     result: dict[int, list[Interval]] = {pid: [] for pid in person_ids}
     margin = timedelta(days=1)  # buffers are far shorter; catches bookings whose buffer reaches in
-    query = (
-        select(
-            InterviewParticipant.person_id,
-            InterviewParticipant.start_at,
-            InterviewParticipant.end_at,
-            Interview.buffer_before_min,
-            Interview.buffer_after_min,
-        )
-        .join(Interview, Interview.id == InterviewParticipant.interview_id)
-        .where(
-            InterviewParticipant.person_id.in_(person_ids),
-            InterviewParticipant.active.is_(True),
-            InterviewParticipant.end_at > start - margin,
-            InterviewParticipant.start_at < end + margin,
-        )
-    )
-    if exclude_interview is not None:
-        query = query.where(InterviewParticipant.interview_id != exclude_interview)
-    for pid, s, e, before, after in session.execute(query):
-        result[pid].append(Interval(s - timedelta(minutes=before), e + timedelta(minutes=after)))
+    # `moved` 0 when no interview is being moved: ids start at 1.
+    params = {"ids": list(person_ids), "lo": start - margin, "hi": end + margin, "moved": exclude_interview or 0}
+    minute = timedelta(minutes=1)
+    for pid, s, e, before, after in session.connection().execute(_BOOKED, params).all():
+        result[pid].append(unchecked(s - before * minute, e + after * minute))
     return result

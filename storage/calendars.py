@@ -31,6 +31,7 @@ from storage.freebusy import fetch_many, redact_url, source_for
 from storage.freebusy.base import FreeBusyError
 from storage.freebusy.netguard import AddressPolicy, check_url
 from storage.models import BusyBlock, CalendarLink, Person
+from storage.people import lock_people
 from storage.secrets import SecretBox, SecretsError
 
 KINDS = ("ics", "caldav")
@@ -196,6 +197,9 @@ def refresh_calendars(
         return errors
     results = fetch_many([(label, source) for label, _, source in jobs], window, timeout=timeout)
     with db.unit_of_work() as uow:
+        # Writing blocks changes the people's free-time versions: lock them in id order, as
+        # booking does, so a refresh and a booking over the same people cannot deadlock.
+        lock_people(uow.session, [ln.person_id for _, ln, _ in jobs])
         for label, ln, _ in jobs:
             link = uow.session.get(CalendarLink, ln.id)
             person = uow.session.get(Person, ln.person_id)

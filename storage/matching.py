@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
+from scheduling.freetime import find_slots_in
 from scheduling.intervals import Interval
 from scheduling.policies import (
     CandidateHistory,
@@ -32,13 +32,11 @@ from scheduling.slots import (
 from scheduling.zones import zone_of
 from storage.availability import windows_between
 from storage.busy import blocks_between, interviews_between
+from storage.freetime import CACHE
+from storage.loads import WEEK, counted, interview_starts
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 
 ALTERNATIVES = 3  # nearest other slots offered when none fit
-
-# Any SELECT, whatever its columns: `_counted` hands back the same row type it was given.
-_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
-
 
 class InvalidPanel(SchedulingError):
     """A search whose people do not make an interview (no interviewer, duplicates, wrong roles)."""
@@ -78,6 +76,7 @@ def load_participants(
     exclude_interview: int | None = None,
 ) -> list[Participant]:
     """Each person's windows and busy time (blocks and bookings) around `span`."""
+    session.flush()  # the reads are Core statements, which do not autoflush pending changes
     ids = [p.id for p in people]
     windows = windows_between(session, ids, span.start, span.end)
     blocks = blocks_between(session, ids, span.start, span.end)
@@ -114,8 +113,13 @@ def find_matches(
         return outcome
     margin = rules.buffer_before + rules.buffer_after + timedelta(days=1)
     span = Interval(full.start - margin, full.end + margin)
-    participants = load_participants(session, people, span, exclude_interview)
-    outcome.slots = find_slots(participants, rules, now, start, end)
+    participants: list[Participant] | None = None
+    if exclude_interview is None:
+        free = CACHE.free_times(session, people, rules, full, load_participants)
+        outcome.slots = find_slots_in(free, rules, now, start, end)
+    else:  # a moved interview's own time is free for it: not what is kept for everyone
+        participants = load_participants(session, people, span, exclude_interview)
+        outcome.slots = find_slots(participants, rules, now, start, end)
     policy = policy or Policy()
     if policy.programme is not None and _programme_blocks(
         session, outcome, policy.programme, exclude_interview
@@ -129,6 +133,7 @@ def find_matches(
         if not capped.slots:
             outcome.diagnosis = Diagnosis(reasons=list(capped.notes), bottlenecks=capped.capped)
     if not outcome.slots:
+        participants = participants or load_participants(session, people, span, exclude_interview)
         diagnosis = outcome.diagnosis or diagnose(participants, rules, now, start, end, ALTERNATIVES)
         if policy.has_caps:  # an alternative a cap would refuse is no alternative
             allowed = apply_caps(find_slots(participants, rules, now), loads, policy).slots
@@ -155,35 +160,12 @@ def _programme_blocks(
     return True
 
 
-def _counted(query: _Query, exclude_interview: int | None) -> _Query:
-    """Interviews that count for rules: active participation, not cancelled, not the one moved."""
-    query = query.where(
-        InterviewParticipant.active.is_(True), Interview.status != InterviewStatus.cancelled
-    )
-    if exclude_interview is not None:
-        query = query.where(Interview.id != exclude_interview)
-    return query
-
-
 def interviewer_loads(
     session: Session, interviewers: Sequence[Person], span: Interval, exclude_interview: int | None
 ) -> list[InterviewerLoad]:
     """Each interviewer's interview starts around `span`, wide enough to fill any local week."""
-    week = timedelta(days=8)
-    query = _counted(
-        select(InterviewParticipant.person_id, InterviewParticipant.start_at)
-        .join(Interview, Interview.id == InterviewParticipant.interview_id)
-        .where(
-            InterviewParticipant.person_id.in_([p.id for p in interviewers]),
-            InterviewParticipant.role == Role.interviewer,
-            InterviewParticipant.start_at >= span.start - week,
-            InterviewParticipant.start_at < span.end + week,
-        ),
-        exclude_interview,
-    )
-    starts: dict[int, list[datetime]] = {p.id: [] for p in interviewers}
-    for pid, moment in session.execute(query):
-        starts[pid].append(moment)
+    starts = interview_starts(session, [p.id for p in interviewers], span.start - WEEK, span.end + WEEK,
+                              exclude_interview)
     return [InterviewerLoad(p.name, zone_of(p.tz), starts[p.id]) for p in interviewers]
 
 
@@ -191,7 +173,7 @@ def candidate_history(
     session: Session, candidate: Person, exclude_interview: int | None = None
 ) -> CandidateHistory:
     """Completed count, grades (lowest interviewer grade per interview) and past interviewers."""
-    query = _counted(
+    query = counted(
         select(
             Interview.id,
             Interview.status,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Enum,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from scheduling.slots import DEFAULT_DURATION_MIN, DEFAULT_NOTICE_MIN, DEFAULT_STEP_MIN
 from storage.db import UTC, UTCDateTime
+from storage.roles import Role
 
 
 def utcnow() -> datetime:
@@ -40,12 +42,6 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
-
-
-class Role(enum.StrEnum):
-    candidate = "candidate"
-    interviewer = "interviewer"
-    hr = "hr"
 
 
 class InterviewStatus(enum.StrEnum):
@@ -112,6 +108,9 @@ class Person(Base):
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
     profile_refreshed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Changed by database triggers whenever this person's free time may have (migration 0005);
+    # never written by the application.
+    free_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     roles: Mapped[list[PersonRole]] = relationship(
         back_populates="person",
@@ -225,6 +224,31 @@ class CalendarLink(Base):
     last_fetched_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pool(Base):
+    """A named set of interviewers ("backend", "design-senior"): a search may ask for any k of
+    them, and the fairest free ones (by interview load) are chosen."""
+
+    __tablename__ = "pools"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_pools_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32), _workspace_fk())
+    name: Mapped[str] = mapped_column(String(40))  # lower case: `pool:NAME` in commands
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[PoolMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PoolMember.added_at"
+    )
+
+
+class PoolMember(Base):
+    __tablename__ = "pool_members"
+
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InterviewTemplate(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from storage.db import Database, normalize_url
 from tests.slack_app import slack_env  # noqa: F401  (the Slack app fixture, for every test)
+from tests.slack_fake import fake_slack  # noqa: F401  (a strict fake Slack, for every test)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
@@ -20,6 +21,8 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 def _create_pg_schema(schema: str) -> None:
     admin = Database(PG_URL)
     with admin.engine.begin() as conn:
+        # IF NOT EXISTS is no guard against a parallel worker creating it at the same moment.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('tests: btree_gist'))"))
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()

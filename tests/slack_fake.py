@@ -16,8 +16,7 @@ Usage::
         assert [m["text"] for m in fake.messages("U1")] == ["hi"]   # what the DM now holds
         assert fake.errors == []                  # no invalid blocks/views/metadata were sent
 
-To use the fixture from any test module, add ``pytest_plugins = ["tests.slack_fake"]`` to a
-conftest, or import it: ``from tests.slack_fake import fake_slack  # noqa: F401``.
+The ``fake_slack`` fixture is registered for every test in tests/conftest.py.
 
 Answers: ``{"ok": true, ...}`` with plausible payloads for auth.test, users.info,
 users.lookupByEmail, views.open/push/update/publish, chat.postMessage/postEphemeral/update/delete,

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SLACK_SIDE = ("slack_sdk", "slack_bolt", "bot.app", "bot.blocks", "bot.directory", "bot.jobs", "bot.listeners",
-              "bot.messenger", "bot.render", "bot.runtime", "bot.slack_client", "bot.cli", "bot.demo", "bot.report")
+              "bot.messenger", "bot.render", "bot.runtime", "bot.slack_client", "bot.cli", "bot.commands", "bot.demo", "bot.report")
 
 
 def _imports(package: str) -> dict[str, set[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -210,4 +211,5 @@ def test_health_says_whether_the_job_runner_looked_for_work_lately(tmp_path: Pat
         old = time.time() - 30
         os.utime(alive, (old, old))  # a runner that stopped looking
         proc = subprocess.run(health, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
-        assert proc.returncode != 0 and "last looked for work 30 s ago" in proc.stderr, proc.stderr
+        # The command's own start-up counts too (seconds on a loaded machine): about 30 s.
+        assert proc.returncode != 0 and re.search(r"last looked for work 3\d s ago", proc.stderr), proc.stderr

@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,10 +30,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        fake.add_user("UNEW0001", "Nora Quinn", "nora@example.com", tz="Europe/Dublin")
-        yield fake
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    """The fake Slack, knowing the user who registers in these runs."""
+    fake_slack.add_user("UNEW0001", "Nora Quinn", "nora@example.com", tz="Europe/Dublin")
+    return fake_slack
 
 
 def _env(fake: FakeSlack, db_url: str, **extra: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from tests.slack_fake import FakeSlack, fake_slack, validate_blocks, validate_view
+from tests.slack_fake import FakeSlack, validate_blocks, validate_view
 from tests.slack_requests import (
     SlackClient,
     block_actions_payload,
@@ -40,8 +40,6 @@ from tests.slack_requests import (
     timepicker,
     view_submission_payload,
 )
-
-__all__ = ["fake_slack"]  # the fixture is used by name below
 
 SECRET = "test-signing-secret"
 FAST = FixedValueRetryIntervalCalculator(fixed_internal=0.01)

@@ -17,13 +17,11 @@ from scheduling.intervals import Interval, normalize, subtract
 from scheduling.slots import (
     Participant,
     SearchRules,
-    any_slot,
     diagnose,
     find_slots,
     free_time,
     grid_ceil,
     group_by_day,
-    pool_matches,
     search_bounds,
 )
 from tests.reference import first_grid_start, reference_slots
@@ -173,7 +171,6 @@ class TestExamples:
 
     def test_no_participants_no_slots(self) -> None:
         assert find_slots([], SearchRules(), NOW) == []
-        assert not any_slot([], SearchRules(), NOW)
 
     def test_single_participant(self) -> None:
         slots = find_slots([person("a", [span("09:00", "11:00")])], SearchRules(), NOW)
@@ -529,29 +526,6 @@ class TestDiagnose:
 
 
 # --------------------------------------------------------------------------------------------
-# any_slot / pool_matches
-# --------------------------------------------------------------------------------------------
-
-
-class TestPool:
-    def test_any_slot_agrees_with_find_slots_examples(self) -> None:
-        c = person("c", [span("11:00", "14:00")])
-        assert any_slot([c, person("i", [span("09:00", "12:00")])], SearchRules(), NOW)
-        assert not any_slot([c, person("i", [span("09:00", "11:59")])], SearchRules(), NOW)
-
-    def test_pool_matches_returns_interviewers_with_a_common_slot_in_order(self) -> None:
-        c = person("c", [span("09:00", "17:00", d) for d in range(3)])
-        pool = [
-            person("late", [span("09:00", "10:00", 20)]),
-            person("ok", [span("16:00", "18:00")]),
-            person("busy", [span("09:00", "17:00")], [span("08:00", "18:00")]),
-            person("ok2", [span("09:00", "10:00", 2)]),
-        ]
-        got = pool_matches(c, pool, SearchRules(), NOW, end=at("00:00", 14))
-        assert [p.key for p in got] == ["ok", "ok2"]
-
-
-# --------------------------------------------------------------------------------------------
 # Properties against the brute-force reference
 # --------------------------------------------------------------------------------------------
 
@@ -605,7 +579,6 @@ def test_matches_brute_force_reference(
 ) -> None:
     got = find_slots(ps, rules, now, start, end)
     assert got == reference_slots(ps, rules, now, start, end)
-    assert any_slot(ps, rules, now, start, end) is bool(got)
 
 
 @PROPS
@@ -674,20 +647,6 @@ def test_merging_windows_and_busy_first_changes_nothing(
         Participant(key=p.key, windows=normalize(p.windows), busy=normalize(p.busy)) for p in ps
     ]
     assert find_slots(merged, rules, now) == find_slots(ps, rules, now)
-
-
-@PROPS
-@given(participants("c"), st.lists(participants("i"), max_size=5), rules_st, now_st, bound_st)
-def test_pool_matches_agrees_with_pairwise_search(
-    c: Participant,
-    pool: list[Participant],
-    rules: SearchRules,
-    now: datetime,
-    end: datetime | None,
-) -> None:
-    pool = [Participant(key=f"i{n}", windows=p.windows, busy=p.busy) for n, p in enumerate(pool)]
-    expected = [p.key for p in pool if reference_slots([c, p], rules, now, None, end)]
-    assert [p.key for p in pool_matches(c, pool, rules, now, end=end)] == expected
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

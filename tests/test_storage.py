@@ -21,7 +21,7 @@ from storage.availability import (
 from storage.busy import add_busy, blocks_between
 from storage.db import Database
 from storage.matching import InvalidPanel, find_matches
-from storage.migrate import current, heads
+from storage.migrate import HEAD, current, heads
 from storage.models import AvailabilityWindow, Person, Role
 from tests.factories import add_person, utc
 
@@ -29,7 +29,8 @@ NOW = utc("2026-11-23 09:00")
 
 
 def test_migrations_reach_head_and_create_tables(db: Database) -> None:
-    assert current(db) in heads()
+    assert heads() == (HEAD,), "a new migration: set storage.migrate.HEAD to it"
+    assert current(db) == HEAD
     names = set(inspect(db.engine).get_table_names())
     assert {"people", "availability_windows", "busy_blocks", "interviews", "reminders"} <= names
 

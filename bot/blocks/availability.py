@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, tzinfo
 
 from slack_sdk.models.blocks import (
+    Block,
     CheckboxesElement,
     DatePickerElement,
     InputBlock,
@@ -15,7 +16,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import MESSAGE_BLOCKS, bullet_chunks, context, esc, plain, section, to_dicts
+from bot.blocks.common import (
+    MESSAGE_BLOCKS,
+    BlockDict,
+    bullet_chunks,
+    context,
+    esc,
+    plain,
+    section,
+    to_dicts,
+)
 from bot.timefmt import span
 from scheduling.intervals import Interval
 
@@ -37,7 +47,7 @@ HELP = (
 
 def modal(today: date, zone_label: str, metadata: dict) -> dict:
     """Date, start, end, optional weekly repeat until a date."""
-    blocks = [
+    blocks: list[BlockDict | Block] = [
         context(f"Times are in your Slack time zone: *{zone_label}*."),
         InputBlock(block_id=DATE, label=plain("Date"),
                    element=DatePickerElement(action_id=DATE, initial_date=today.isoformat())),

@@ -195,19 +195,21 @@ def defer_note(session: Session, workspace: str | None, user: str, now: Any, tex
 
 def deliver_reply(run: JobRun, bot: Any) -> None:
     """The answer to whoever asked, where they asked; a DM when that place is gone."""
-    target, payload = run.payload["target"], run.payload
+    target, payload, workspace = run.payload["target"], run.payload, run.workspace
+    if workspace is None:
+        raise GiveUp("the reply names no workspace")
     kind, user = target["kind"], target["user"]
     if kind == "response_url":
         if not _respond(target, payload):
             _dm_copy(run, bot, user)
     elif kind == "view":
-        if not _update_view(bot, run.workspace, target["view_id"], payload["view"]) or target.get("dm_copy"):
+        if not _update_view(bot, workspace, target["view_id"], payload["view"]) or target.get("dm_copy"):
             _dm_copy(run, bot, user)
     elif kind == "ephemeral":
-        if not _ephemeral(bot, run.workspace, target["channel"], user, payload):
+        if not _ephemeral(bot, workspace, target["channel"], user, payload):
             _dm_copy(run, bot, user)
     elif kind == "home":
-        web = bot.clients.web(run.workspace)
+        web = bot.clients.web(workspace)
         _slack_call(lambda: web.views_publish(user_id=user, view=payload["view"]), may_have_happened=False)
     else:
         _dm_copy(run, bot, user)

@@ -61,6 +61,7 @@ def send_reminder(run: JobRun, bot: Any) -> None:
         log.warning("skipping reminder %s for interview %s: %s", due.reminder_id, due.interview_id, why_not)
         _finish(run, bot, ReminderStatus.skipped, why_not)
         return
+    assert due.slack_user_id is not None  # _why_not skips those without Slack
     post_once(run, bot.clients.delivery(run.workspace), due.slack_user_id, compose(due, now))
     _finish(run, bot, ReminderStatus.sent)
 

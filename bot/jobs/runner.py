@@ -70,11 +70,11 @@ class Backoff:
 
 
 class Handler(Protocol):
-    def __call__(self, run: JobRun, deps: Any) -> None: ...
+    def __call__(self, run: JobRun, deps: Any, /) -> None: ...
 
 
 class GiveUpHook(Protocol):
-    def __call__(self, run: JobRun, deps: Any, session: Session, reason: str) -> None: ...
+    def __call__(self, run: JobRun, deps: Any, session: Session, reason: str, /) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks import slots as ui
 from bot.blocks.common import MAX_OPTION_TEXT, MAX_OPTIONS, clip, error_text
+from bot.listeners.pools import run_pool
 from bot.listeners.requests import (
     UNAVAILABLE,
     NotRecorded,
@@ -45,6 +46,7 @@ HELP = (
     "• `/interview location 12 https://meet.example.com/abc` — where interview #12 is (a room, an address or a "
     "video link; `clear` removes it); everyone gets the updated invitation\n"
     "• `/interview template add|list|remove …` — panel interview templates (`/interview template` for help)\n"
+    "• `/interview pool add|list|remove …` — interviewer pools (`/interview pool` for help)\n"
     "• `/interview candidates` · `/interview interviewers`"
 )
 
@@ -136,7 +138,7 @@ def check_search(default_duration: int, values: dict) -> tuple[dict | None, dict
 def search_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     bot = context["bot"]
     args, errors = check_search(bot.ctx.settings.duration_min, view["state"]["values"])
-    if errors:
+    if args is None:
         ack(response_action="errors", errors=errors)
         return
     reply = {"kind": "view", "view_id": view["id"], "user": body["user"]["id"], "metadata": _metadata(view)}
@@ -191,6 +193,8 @@ def run_interview(ctx: Context, req: SlackRequest) -> None:
         booking.set_location(ctx, booking.SetLocation(req.workspace, req.user, interview_id, place))
     elif verb == "template":
         run_template(ctx, req, rest)
+    elif verb == "pool":
+        run_pool(ctx, req, rest)
     else:
         answer(ctx, req.workspace, Help(HELP))
 

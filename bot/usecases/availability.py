@@ -49,7 +49,7 @@ def subject(ctx: Context, session: Session, who: Whose) -> tuple[Person, bool]:
     if who.actor is None:
         return person(ctx, session, who.workspace, who.target or ""), False
     try:
-        me = acting(ctx, session, who.workspace, who.actor, None, "")
+        me = person(ctx, session, who.workspace, who.actor)
     except UnknownPerson:  # never seen: the form is checked before any profile is read
         raise PermissionDenied(REGISTER_FIRST, example="/interview-register candidate") from None
     if who.target is not None:

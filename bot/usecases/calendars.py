@@ -10,7 +10,7 @@ from bot.usecases.context import Context
 from scheduling.intervals import Interval
 from storage import calendars as store
 from storage.models import CalendarLink, Person, Role
-from storage.people import require_role
+from storage.people import UnknownPerson, require_role
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,10 @@ def link_calendar(ctx: Context, cmd: LinkCalendar) -> CalendarLinked:
         require_role(someone, Role.interviewer, "link a busy calendar")
     new = store.prepare_link(cmd.url, cmd.kind, box=settings.secrets, policy=settings.calendar_policy)
     with ctx.db.unit_of_work() as uow:
-        link_id = store.link_calendar(uow.session, uow.session.get(Person, someone.id), new).id
+        current = uow.session.get(Person, someone.id)
+        if current is None:  # removed since it was read
+            raise UnknownPerson(f"{someone.name} is no longer registered.")
+        link_id = store.link_calendar(uow.session, current, new).id
         uow.commit()
     now = ctx.now()
     errors = store.refresh_calendars(

@@ -137,11 +137,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         origin = self.ctx.origin
-        finishing = origin.job_id is not None and origin.worker is not None
-        if finishing and not jobs.complete(self.session, origin.job_id, origin.worker, self.ctx.now()):
+        if origin.job_id is None or origin.worker is None:  # no durable request to finish
+            self._inner.commit()
+            return
+        if not jobs.complete(self.session, origin.job_id, origin.worker, self.ctx.now()):
             raise LeaseLost(f"request job {origin.job_id} is no longer ours")
         self._inner.commit()
-        if finishing and origin.finished is not None:
+        if origin.finished is not None:
             origin.finished(self._handed)
 
 

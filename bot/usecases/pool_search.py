@@ -1,0 +1,89 @@
+"""HR's search with "any k of pool P": each slot comes with the fairest free members chosen,
+why they were, and the other free members one could swap in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.usecases.context import Context
+from bot.usecases.people import acting, person, refresh_named
+from bot.usecases.search import refresh_calendars_of, terms
+from scheduling.errors import ParseError
+from scheduling.intervals import Interval
+from storage.models import Role
+from storage.pool_matching import find_pool_matches
+from storage.pools import get_pool, members_of
+
+ACTION = "find and book interviews"
+POOL = re.compile(r"(?P<name>[^*\s]+)(?:\*(?P<k>\d{1,2}))?")
+
+
+def parse_pool(text: str) -> tuple[str, int]:
+    """`backend` or `backend*2`: the pool and how many of it (1 unless said)."""
+    match = POOL.fullmatch(text.strip())
+    if not match or (match["k"] is not None and not 1 <= int(match["k"]) <= 10):
+        raise ParseError(f"I did not understand the pool {text!r}: a name, optionally *k (1–10).",
+                         example="--pool backend*2")
+    return match["name"], int(match["k"] or 1)
+
+
+@dataclass(frozen=True)
+class SearchPool:
+    workspace: str
+    actor: str | None
+    candidate: str
+    interviewers: tuple[str, ...]  # named people who must all attend, besides the pool's k
+    pool: str
+    k: int = 1
+    duration: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PoolSlot:
+    slot: Interval
+    interviewers: tuple[str, ...]  # handles: the named ones, then those chosen from the pool
+    names: tuple[str, ...]
+    others: tuple[str, ...]  # handles of the other free members, fairest first (for a swap)
+    why: str
+
+
+@dataclass(frozen=True)
+class PoolSlotsFound:
+    candidate: str
+    candidate_tz: str
+    pool: str
+    k: int
+    slots: tuple[PoolSlot, ...]
+    notes: tuple[str, ...] = ()
+    calendar_errors: tuple[str, ...] = ()
+
+
+def search_pool(ctx: Context, cmd: SearchPool) -> PoolSlotsFound:
+    refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.candidate, *cmd.interviewers], Role.hr, ACTION)
+    with ctx.reading() as uow:
+        acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, ACTION)
+        pool = get_pool(uow.session, cmd.workspace, cmd.pool)
+        fixed = [person(ctx, uow.session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
+        everyone = [*fixed, *(p for p in members_of(uow.session, pool) if p.id not in {f.id for f in fixed})]
+    errors = refresh_calendars_of(ctx, everyone)
+    with ctx.reading() as uow:
+        session = uow.session
+        pool = get_pool(session, cmd.workspace, cmd.pool)
+        candidate, *named = [person(ctx, session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
+        rules, policy = terms(ctx, session, cmd.workspace, None, cmd.duration)
+        outcome = find_pool_matches(session, candidate, named, pool, cmd.k, rules, ctx.now(), cmd.start, cmd.end,
+                                    policy=policy)
+        people = outcome.people
+        slots = tuple(
+            PoolSlot(pick.slot, tuple(p.handle for p in named) + pick.chosen,
+                     tuple(p.name for p in named) + tuple(people[h].name for h in pick.chosen),
+                     pick.others, "; ".join(pick.why))
+            for pick in outcome.picks)
+        result = PoolSlotsFound(candidate.name, candidate.tz, pool.name, cmd.k, slots, tuple(outcome.notes),
+                                tuple(errors))
+    with ctx.unit_of_work(cmd.workspace) as uow:
+        return uow.done(result)

@@ -1,0 +1,85 @@
+"""Interviewer pools made by HR, in Slack and at the command line: created on first add, only
+interviewers, names checked, removal of members or the pool, HR only, one workspace's pools."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from storage.db import Database
+from storage.models import Pool, PoolMember
+from storage.pools import PoolError, add_members, remove_members
+from tests.factories import add_person
+from tests.slack_app import CAND, HR, INTV, INTV2, SlackEnv
+
+
+def _reply(env: SlackEnv, before: int) -> str:
+    return json.dumps(env.fake.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False)
+
+
+def test_hr_builds_and_changes_a_pool_in_slack(slack_env: SlackEnv) -> None:
+    env = slack_env
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    n = len(env.fake.wait_for("response_url", count=3))
+    env.slack.command("/interview", f"pool add Backend <@{INTV}> <@{INTV2}>", user_id=HR)
+    assert "Added" in _reply(env, n) and "*backend* (2)" in _reply(env, n)
+    env.slack.command("/interview", f"pool add backend <@{CAND}>", user_id=HR)
+    assert "not registered as an interviewer" in _reply(env, n + 1)
+    env.slack.command("/interview", f"pool add backend <@{INTV}>", user_id=CAND)
+    assert "Only HR" in _reply(env, n + 2)
+    env.slack.command("/interview", f"pool add two words <@{INTV}>", user_id=HR)
+    assert "Name one pool" in _reply(env, n + 3)
+    env.slack.command("/interview", f"pool remove backend <@{INTV2}>", user_id=HR)
+    assert "Removed" in _reply(env, n + 4) and "*backend* (1)" in _reply(env, n + 4)
+    env.slack.command("/interview", "pool list", user_id=HR)
+    assert "Interviewer pools" in _reply(env, n + 5) and "backend" in _reply(env, n + 5)
+    env.slack.command("/interview", "pool remove backend", user_id=HR)
+    assert "Removed the pool backend" in _reply(env, n + 6)
+    env.slack.command("/interview", "pool", user_id=HR)
+    assert "/interview pool add backend" in _reply(env, n + 7)
+    with env.db.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(Pool)).all() == []
+        assert uow.session.scalars(select(PoolMember)).all() == []
+    assert env.fake.errors == []
+
+
+def test_pools_at_the_command_line(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    assert main(["migrate"]) == 0
+    for uid, role in (("U1", "interviewer"), ("U2", "interviewer"), ("U3", "candidate")):
+        assert main(["people", "add", uid, "--name", f"Person {uid}", "--tz", "UTC", "--role", role]) == 0
+    capsys.readouterr()
+    assert main(["pool", "add", "backend", "--members", "U1,U2"]) == 0
+    assert "Pool backend (2): Person U1, Person U2" in capsys.readouterr().out
+    assert main(["pool", "add", "backend", "--members", "U3"]) == 2
+    assert "Person U3 is not registered as an interviewer" in capsys.readouterr().err
+    assert main(["pool", "remove", "backend", "--members", "U1"]) == 0
+    assert main(["pool", "list"]) == 0
+    assert "backend (1): Person U2" in capsys.readouterr().out
+    assert main(["pool", "remove", "backend"]) == 0
+    assert main(["pool", "remove", "backend"]) == 2
+    assert "There is no pool named 'backend'" in capsys.readouterr().err
+
+
+def test_a_refused_add_writes_nothing_and_pools_belong_to_their_workspace(db: Database) -> None:
+    ana = add_person(db, "U1", "interviewer")
+    cara = add_person(db, "U2", "candidate")
+    other = add_person(db, "U9", "interviewer", workspace="T2")
+    with db.unit_of_work() as uow:
+        s = uow.session
+        with pytest.raises(PoolError, match="not registered as an interviewer"):
+            add_members(s, "local", "backend", [s.get(type(ana), ana.id), s.get(type(cara), cara.id)])
+        assert s.scalars(select(Pool)).all() == []
+        add_members(s, "local", "backend", [s.get(type(ana), ana.id)])
+        add_members(s, "T2", "backend", [s.get(type(other), other.id)])
+        uow.commit()
+    with db.unit_of_work() as uow:
+        s = uow.session
+        with pytest.raises(PoolError, match="None of them"):
+            remove_members(s, "T2", "backend", [s.get(type(ana), ana.id)])
+        pools = {p.workspace_id: [m.person_id for m in p.members] for p in s.scalars(select(Pool))}
+    assert pools == {"local": [ana.id], "T2": [other.id]}
