@@ -1,11 +1,12 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY scheduling ./scheduling
 COPY storage ./storage
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+# The lock (constraints.txt, see the README): the image gets the versions CI tested.
+RUN pip install --no-cache-dir -c constraints.txt .
 RUN useradd --create-home bot && mkdir -p /data && chown bot /data
 USER bot
 # The SQLite file of the embedded default lives on a volume; set DATABASE_URL for PostgreSQL.
