@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     slots = sub.add_parser("slots", help="common slots for a candidate and interviewers")
     slots.add_argument("--candidate", required=True)
     slots.add_argument("--interviewers", help="comma-separated ids or emails (default: the template's panel)")
-    slots.add_argument("--template", help="interview template id or name: its duration, panel and rules")
+    slots.add_argument("--template", help="interview template id or name: its duration, panel and rules (a loop "
+                       "template lists each option with its sessions)")
     slots.add_argument("--pool", help="NAME or NAME*k: also k interviewers (default 1) chosen fairly from a pool")
     slots.add_argument("--duration", type=int, help="minutes (default from settings)")
     slots.add_argument("--from", dest="from_", help="earliest start (ISO 8601)")
@@ -94,10 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     template = sub.add_parser("template", help="manage interview templates").add_subparsers(
         dest="action", required=True
     )
-    tadd = template.add_parser("add", help="add a template: duration, panel (all must be free), rules")
+    tadd = template.add_parser("add", help="add a template: duration and panel (all must be free), or a loop of "
+                               "sessions; and the rules")
     tadd.add_argument("name")
-    tadd.add_argument("--duration", type=int, required=True, help="minutes (5–480)")
-    tadd.add_argument("--panel", required=True, help="comma-separated interviewer ids or emails")
+    tadd.add_argument("--duration", type=int, help="minutes (5–480); not with --session")
+    tadd.add_argument("--panel", help="comma-separated interviewer ids or emails; not with --session")
+    tadd.add_argument("--session", action="append", dest="sessions", metavar="LABEL:MINUTES:SPEC",
+                      help="one session of a loop, in order; repeat for each. SPEC: pool=NAME[*k] (k of the pool, "
+                           "default 1) and/or people=ID,ID (all of them), joined by ';' (not '+': emails may hold "
+                           "it), e.g. 'Coding:60:pool=backend' 'Design:45:pool=design-senior*2;people=U01ANA'")
+    tadd.add_argument("--break", type=int, dest="break_min", metavar="MIN",
+                      help="minutes between a loop's sessions (default 0)")
+    tadd.add_argument("--order", choices=["fixed", "free"],
+                      help="a loop's sessions in the given order (fixed, default) or any order that fits (free)")
     tadd.add_argument("--step", type=int, default=DEFAULT_STEP_MIN, help=f"start grid in minutes (default {DEFAULT_STEP_MIN})")
     tadd.add_argument("--notice-hours", type=float, default=DEFAULT_NOTICE_MIN / 60,
                       help=f"minimum notice (default {DEFAULT_NOTICE_MIN / 60:g})")
@@ -113,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     tremove = template.add_parser("remove", help="remove a template")
     tremove.add_argument("ref", help="template id or name")
     tremove.set_defaults(func="cmd_template_remove")
+
+    book = sub.add_parser("book", help="book a loop template's option: every session at once, or none")
+    book.add_argument("--candidate", required=True)
+    book.add_argument("--template", required=True, help="a loop template (one with sessions), id or name")
+    book.add_argument("--start", required=True, help="the option's start (ISO 8601), as `slots --template` lists it")
+    book.add_argument("--key", help="request key: the same key again books nothing new "
+                                    "(default: one per template, candidate and start)")
+    book.add_argument("--now", help="pin the clock (ISO 8601)")
+    book.set_defaults(func="cmd_book")
 
     pool = sub.add_parser("pool", help="manage interviewer pools").add_subparsers(dest="action", required=True)
     padd = pool.add_parser("add", help="add interviewers to a pool (created on first use)")

@@ -8,10 +8,10 @@ import json
 import sys
 from datetime import datetime
 
-from bot.report import pool_json, render_found, search_json
+from bot.report import loop_json, pool_json, render_found, search_json
 from bot.settings import Settings, SettingsError
 from bot.timefmt import parse_instant
-from bot.usecases import availability, people, pool_search, pools, search, templates
+from bot.usecases import availability, loops, people, pool_search, pools, search, templates
 from bot.usecases.context import Context
 from bot.usecases.pool_search import parse_pool
 from scheduling.availability_text import describe_windows
@@ -133,7 +133,10 @@ def cmd_slots(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("Name the interviewers (--interviewers ID,ID) or a template (--template NAME).")
     if args.template and args.duration:
         raise CliError("--duration cannot be used with --template: the template sets the duration.")
-    found = search.search_slots(operator(args, settings), search.SearchSlots(
+    ctx = operator(args, settings)
+    if args.template and loops.is_loop(ctx, args.workspace, None, args.template):
+        return _loop_slots(ctx, args, handles)
+    found = search.search_slots(ctx, search.SearchSlots(
         args.workspace, None, args.candidate, tuple(handles), args.duration,
         parse_instant(args.from_) if args.from_ else None,
         parse_instant(args.to, end_of_day=True) if args.to else None, args.template))
@@ -164,12 +167,43 @@ def _pool_slots(args: argparse.Namespace, settings: Settings, handles: list[str]
     return 0
 
 
+def _loop_slots(ctx: Context, args: argparse.Namespace, handles: list[str]) -> int:
+    """`slots --template LOOP`: each option with its sessions, who and why."""
+    if handles:
+        raise CliError("--interviewers cannot be used with a loop template: each session names its own.")
+    found = loops.search_loop(ctx, loops.SearchLoop(
+        args.workspace, None, args.candidate, args.template, parse_instant(args.from_) if args.from_ else None,
+        parse_instant(args.to, end_of_day=True) if args.to else None))
+    if args.json:
+        print(json.dumps(loop_json(found), indent=2, ensure_ascii=False))
+        return 0
+    print(f"{found.candidate} with the loop {found.template}: {len(found.options)} option(s)")
+    for note in (*found.notes, *found.calendar_errors):
+        print(f"  note: {note}")
+    for option in found.options:
+        print(f"  {option.span.iso()['start']} – {option.span.iso()['end']}")
+        for s in option.sessions:
+            print(f"    {s.slot.iso()['start']}  {s.name}: {', '.join(s.names)}  ({s.why})")
+    return 0
+
+
 def _template_line(t: templates.TemplateView) -> str:
     caps = f"caps {t.cap_per_day or '-'}/day {t.cap_per_week or '-'}/week"
     programme = f", programme max {t.programme_max}" if t.programme_max is not None else ""
-    return (f"#{t.template_id} {t.name}: {t.duration_min} min every {t.step_min} min, "
+    if t.sessions:
+        order = "in any order" if t.order == "free" else "in order"
+        shape = f"loop of {len(t.sessions)} session(s) {order} with {t.break_min} min breaks, {t.duration_min} min"
+        who = "; sessions " + ", ".join(_session_text(s) for s in t.sessions)
+    else:
+        shape, who = f"{t.duration_min} min", "; panel " + ", ".join(t.panel)
+    return (f"#{t.template_id} {t.name}: {shape} every {t.step_min} min, "
             f"notice {t.notice_min / 60:g} h, buffers {t.buffer_before_min}/{t.buffer_after_min} min, "
-            f"{caps}{programme}; panel " + ", ".join(t.panel))
+            f"{caps}{programme}{who}")
+
+
+def _session_text(s: templates.SessionView) -> str:
+    pool = [f"{s.k} of pool {s.pool}"] if s.pool else []
+    return f"{s.name} {s.duration_min} min ({', '.join([*s.people, *pool])})"
 
 
 def cmd_template_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,8 +212,19 @@ def cmd_template_add(args: argparse.Namespace, settings: Settings) -> int:
         buffer_after_min=args.buffer_after, cap_per_day=args.cap_day, cap_per_week=args.cap_week,
         programme=args.programme, programme_max=args.programme_max,
     )
-    saved = templates.add_template(operator(args, settings), templates.AddTemplate(
-        args.workspace, None, args.name, args.duration, tuple(_handles(args.panel)), rules))
+    if args.sessions:
+        if args.duration is not None or args.panel is not None:
+            raise CliError("--session cannot be used with --duration or --panel: each session has its own.")
+        drafts = tuple(templates.parse_session(text) for text in args.sessions)
+        saved = templates.add_loop(operator(args, settings), templates.AddLoop(
+            args.workspace, None, args.name, drafts, args.break_min or 0, args.order or "fixed", rules))
+    else:
+        if args.break_min is not None or args.order is not None:
+            raise CliError("--break and --order are for loops: give the sessions with --session.")
+        if args.duration is None or args.panel is None:
+            raise CliError("Give --duration and --panel, or one --session per session of a loop.")
+        saved = templates.add_template(operator(args, settings), templates.AddTemplate(
+            args.workspace, None, args.name, args.duration, tuple(_handles(args.panel)), rules))
     print(f"Added {_template_line(saved.template)}")
     return 0
 
@@ -195,6 +240,21 @@ def cmd_template_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_template_remove(args: argparse.Namespace, settings: Settings) -> int:
     removed = templates.remove_template(operator(args, settings), args.workspace, None, args.ref)
     print(f"Removed template {removed.name}.")
+    return 0
+
+
+def cmd_book(args: argparse.Namespace, settings: Settings) -> int:
+    """Book a loop option; prints `{"interviews": [ids]}`, one per session in time order."""
+    booked = loops.book_loop(operator(args, settings), loops.BookLoop(
+        args.workspace, None, args.candidate, args.template, parse_instant(args.start), args.key))
+    if isinstance(booked, loops.LoopGone):
+        starts = ", ".join(o.span.iso()["start"] for o in booked.nearest) or "none"
+        raise CliError(f"{booked.reason} Nearest options: {starts}.")
+    if booked.replayed:
+        print("interview-bot: already booked under this request; nothing changed.", file=sys.stderr)
+    for who in booked.unreachable:
+        print(f"interview-bot: note: no notice reaches {who}", file=sys.stderr)
+    print(json.dumps({"interviews": list(booked.interview_ids)}))
     return 0
 
 

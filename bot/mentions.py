@@ -131,6 +131,7 @@ class SlotsQuery:
     duration_min: int | None
     start: date | None
     end: date | None
+    pool: str | None = None  # `pool:NAME` or `pool:NAME*k`, as written after `pool:`
 
 
 SLOTS_EXAMPLE = "/interview slots @candidate @interviewer 60m from 2026-12-01 to 2026-12-10"
@@ -140,6 +141,7 @@ def parse_slots_query(text: str, today: date) -> SlotsQuery:
     users = named_people(text)
     rest = PERSON.sub(" ", text).split()
     duration = start = end = None
+    pool: str | None = None
     i = 0
     while i < len(rest):
         word = rest[i].lower()
@@ -152,9 +154,14 @@ def parse_slots_query(text: str, today: date) -> SlotsQuery:
             duration = parse_duration(word)
             i += 1
             continue
+        if word.startswith("pool:") and len(word) > 5 and pool is None:
+            pool = rest[i][5:]
+            i += 1
+            continue
         raise ParseError(f"I did not understand {rest[i]!r}.", example=SLOTS_EXAMPLE)
-    if len(users) < 2:
-        raise ParseError("Mention the candidate (or give their email) first, then one or more interviewers.", example=SLOTS_EXAMPLE)
+    if not users or (len(users) < 2 and pool is None):
+        raise ParseError("Mention the candidate (or give their email) first, then one or more interviewers "
+                         "or `pool:NAME`.", example=SLOTS_EXAMPLE)
     if start and end and end < start:
         raise ParseError("The `to` date is before the `from` date.", example=SLOTS_EXAMPLE)
-    return SlotsQuery(users[0], users[1:], duration, start, end)
+    return SlotsQuery(users[0], users[1:], duration, start, end, pool)

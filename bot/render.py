@@ -28,6 +28,7 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.blocks.home import home_view
+from bot.blocks.pool_slots import pool_blocks
 from bot.timefmt import span, when
 from bot.usecases.availability import (
     AvailabilityAdded,
@@ -49,9 +50,16 @@ from bot.usecases.calendars import CalendarLinked, CalendarsShown, CalendarsUnli
 from bot.usecases.home import HomeView
 from bot.usecases.offers import OfferNotice, OfferPicked, OfferSent, Picked
 from bot.usecases.people import PeopleList, RegistrationDecided, RegistrationRequested, Said
+from bot.usecases.pool_search import PoolSlotsFound
 from bot.usecases.pools import PoolChanged, PoolList, PoolRemoved, PoolView
 from bot.usecases.search import SlotsFound
-from bot.usecases.templates import TemplateList, TemplateRemoved, TemplateSaved, TemplateView
+from bot.usecases.templates import (
+    SessionView,
+    TemplateList,
+    TemplateRemoved,
+    TemplateSaved,
+    TemplateView,
+)
 from storage.calendars import LINK_EXAMPLE
 
 Message = dict[str, Any]
@@ -157,6 +165,12 @@ def _(result: SlotsFound) -> Message:
 
 
 @message.register
+def _(result: PoolSlotsFound) -> Message:
+    return {"text": f"{len(result.slots)} slot(s) with the pool {result.pool}",
+            "blocks": pool_blocks(result, limit=MESSAGE_BLOCKS)}
+
+
+@message.register
 def _(result: SlotGone) -> Message:
     return {"text": esc(result.reason),
             "blocks": slots_ui.slot_blocks(result.fresh, limit=MESSAGE_BLOCKS, lead=[f":hourglass: {esc(result.reason)}"])}
@@ -227,7 +241,16 @@ def _template_line(t: TemplateView) -> str:
         rules.append(f"caps {t.cap_per_day or '–'}/day, {t.cap_per_week or '–'}/week")
     if t.programme_max is not None:
         rules.append(f"programme rules (max {t.programme_max})")
+    if t.sessions:  # a loop: `duration_min` is its whole length
+        order = "any order" if t.order == "free" else "in order"
+        sessions = ", ".join(f"{s.name} {s.duration_min} min ({', '.join(_who(s))})" for s in t.sessions)
+        return (f"`#{t.template_id}` *{esc(t.name)}* — {', '.join(rules)}; loop {order}, {t.break_min} min breaks: "
+                f"{esc(sessions)}")
     return f"`#{t.template_id}` *{esc(t.name)}* — {', '.join(rules)}; panel: {esc(', '.join(t.panel))}"
+
+
+def _who(s: SessionView) -> list[str]:
+    return [*s.people, *([f"{s.k} of {s.pool}"] if s.pool else [])]
 
 
 @message.register

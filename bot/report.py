@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.timefmt import slot_lines
+from bot.usecases.loops import LoopSlotsFound
 from bot.usecases.pool_search import PoolSlotsFound
 from bot.usecases.search import SlotsFound
+from scheduling.intervals import Interval
 from scheduling.zones import zone_of
 
 
@@ -26,14 +29,28 @@ def search_json(found: SlotsFound) -> dict[str, Any]:
 
 def pool_json(found: PoolSlotsFound) -> dict[str, Any]:
     """The `--json` shape of a pool search: each slot as one session, with who and why."""
-    data: dict[str, Any] = {"availableSlots": [
-        {**s.slot.iso(), "sessions": [{"name": "Interview", **s.slot.iso(), "interviewers": list(s.interviewers),
-                                       "shadows": [], "why": s.why, "others": list(s.others)}]}
-        for s in found.slots]}
-    if found.notes:
-        data["notes"] = list(found.notes)
-    if found.calendar_errors:
-        data["calendarErrors"] = list(found.calendar_errors)
+    return _with_notes({"availableSlots": [
+        {**s.slot.iso(), "sessions": [_session("Interview", s.slot, s.interviewers, s.why, s.others)]}
+        for s in found.slots]}, found.notes, found.calendar_errors)
+
+
+def loop_json(found: LoopSlotsFound) -> dict[str, Any]:
+    """The `--json` shape of a loop template: each option's span and its sessions in time order."""
+    return _with_notes({"availableSlots": [
+        {**o.span.iso(), "sessions": [_session(s.name, s.slot, s.interviewers, s.why, s.others) for s in o.sessions]}
+        for o in found.options]}, found.notes, found.calendar_errors)
+
+
+def _session(name: str, slot: Interval, interviewers: Sequence[str], why: str, others: Sequence[str]) -> dict[str, Any]:
+    return {"name": name, **slot.iso(), "interviewers": list(interviewers), "shadows": [], "why": why,
+            "others": list(others)}
+
+
+def _with_notes(data: dict[str, Any], notes: Sequence[str], errors: Sequence[str]) -> dict[str, Any]:
+    if notes:
+        data["notes"] = list(notes)
+    if errors:
+        data["calendarErrors"] = list(errors)
     return data
 
 

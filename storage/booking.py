@@ -82,7 +82,7 @@ def check_bookable(
     minutes = int(rules.duration.total_seconds() // 60)
     if slot.duration != rules.duration:
         why = f"it is not {minutes} minutes long"
-    elif (booked := _booked_then(session, [candidate, *interviewers], slot, exclude_interview)) is not None:
+    elif (booked := booked_then(session, [candidate, *interviewers], slot, exclude_interview)) is not None:
         why = f"someone just booked {booked} at that time"  # a lost race, not a lack of free time
     else:
         why = _why_not(outcome)
@@ -90,7 +90,7 @@ def check_bookable(
                     nearest_slots(session, candidate, interviewers, slot, rules, now, exclude_interview, policy))
 
 
-def _booked_then(session: Session, people: Sequence[Person], slot: Interval, exclude_interview: int | None) -> str | None:
+def booked_then(session: Session, people: Sequence[Person], slot: Interval, exclude_interview: int | None) -> str | None:
     """The name of someone here already in an interview overlapping `slot`, if anyone is."""
     query = (select(Person.name).join(InterviewParticipant, InterviewParticipant.person_id == Person.id)
              .join(Interview, Interview.id == InterviewParticipant.interview_id)
@@ -157,9 +157,9 @@ def book(
     if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
         return _replay(done, people, slot)  # a concurrent retry won while we waited for the lock
     check_bookable(session, candidate, interviewers, slot, rules, now, policy=policy)
-    interview = _new_interview(candidate, interviewers, slot, rules, now, booked_by, idempotency_key, template_id)
+    interview = new_interview(candidate, interviewers, slot, rules, now, booked_by, idempotency_key, template_id)
     try:
-        _write_exclusive(session, lambda: session.add(interview),
+        write_exclusive(session, lambda: session.add(interview),
                          partial(nearest_slots, session, candidate, interviewers, slot, rules, now, policy=policy))
     except IntegrityError:
         if idempotency_key and (done := _existing(session, idempotency_key)) is not None:
@@ -168,7 +168,7 @@ def book(
     return Booking(interview=interview)
 
 
-def _new_interview(
+def new_interview(
     candidate: Person, interviewers: Sequence[Person], slot: Interval, rules: SearchRules, now: datetime,
     booked_by: Person | None, idempotency_key: str | None, template_id: int | None,
 ) -> Interview:
@@ -190,7 +190,7 @@ def _new_interview(
     return interview
 
 
-def _write_exclusive(session: Session, write: Callable[[], None], nearby: Callable[[], list[Interval]]) -> None:
+def write_exclusive(session: Session, write: Callable[[], None], nearby: Callable[[], list[Interval]]) -> None:
     """Make and flush the changes inside a SAVEPOINT, so a constraint firing leaves the caller's
     transaction usable (begin_nested flushes what is already pending *before* the savepoint,
     hence `write` runs inside it). PostgreSQL's exclusion constraint firing means a concurrent
@@ -277,7 +277,7 @@ def reschedule(
         for part in interview.participants:
             part.start_at, part.end_at = new_slot.start, new_slot.end
 
-    _write_exclusive(session, move, partial(nearest_slots, session, candidate, interviewers, new_slot, rules, now,
+    write_exclusive(session, move, partial(nearest_slots, session, candidate, interviewers, new_slot, rules, now,
                                             exclude_interview=interview.id, policy=policy))
     return interview
 

@@ -57,6 +57,13 @@ class ReminderStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class SessionOrder(enum.StrEnum):
+    """Whether a loop's sessions run in the template's order or in any order that fits."""
+
+    fixed = "fixed"
+    free = "free"
+
+
 class JobStatus(enum.StrEnum):
     pending = "pending"
     done = "done"
@@ -252,7 +259,9 @@ class PoolMember(Base):
 
 
 class InterviewTemplate(Base):
-    """A named interview shape: duration, panel and rules."""
+    """A named interview shape: duration, panel and rules; or, with `sessions`, a loop: several
+    sessions on one local day of the candidate, `break_min` apart (`duration_min` is then the
+    loop's length, first start to last end, and `panel` is empty)."""
 
     __tablename__ = "interview_templates"
     __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_templates_workspace_name"),)
@@ -269,10 +278,17 @@ class InterviewTemplate(Base):
     cap_per_week: Mapped[int | None] = mapped_column(Integer)
     programme_rules: Mapped[bool] = mapped_column(Boolean, default=False)
     programme_max_interviews: Mapped[int] = mapped_column(Integer, default=15)
+    break_min: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    session_order: Mapped[SessionOrder] = mapped_column(
+        _enum(SessionOrder), default=SessionOrder.fixed, server_default=SessionOrder.fixed.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     panel: Mapped[list[TemplateInterviewer]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="TemplateInterviewer.position"
+    )
+    sessions: Mapped[list[TemplateSession]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TemplateSession.position"
     )
 
 
@@ -284,6 +300,43 @@ class TemplateInterviewer(Base):
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TemplateSession(Base):
+    """One session of a loop template: its length, named interviewers and `pool_k` of a pool.
+    A pool a session uses cannot be removed (the foreign key refuses it)."""
+
+    __tablename__ = "template_sessions"
+    __table_args__ = (
+        UniqueConstraint("template_id", "position", name="uq_template_sessions_position"),
+        CheckConstraint("(pool_id IS NULL AND pool_k = 0) OR (pool_id IS NOT NULL AND pool_k >= 1)",
+                        name="pool_k"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("interview_templates.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    duration_min: Mapped[int] = mapped_column(Integer)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    pool_k: Mapped[int] = mapped_column(Integer, default=0)
+
+    pool: Mapped[Pool | None] = relationship(lazy="joined")
+    people: Mapped[list[TemplateSessionPerson]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TemplateSessionPerson.position"
+    )
+
+
+class TemplateSessionPerson(Base):
+    __tablename__ = "template_session_people"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("template_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class Interview(Base):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduling.errors import SchedulingError
-from storage.models import Person, Pool, PoolMember, Role
+from storage.models import InterviewTemplate, Person, Pool, PoolMember, Role, TemplateSession
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 EXAMPLE = "/interview pool add backend @ana @ben"
@@ -80,7 +80,13 @@ def remove_members(session: Session, workspace_id: str, name: str, people: Seque
 
 
 def remove_pool(session: Session, workspace_id: str, name: str) -> str:
+    """Refused while a template's session takes from the pool (its foreign key would refuse too)."""
     pool = get_pool(session, workspace_id, name)
+    users = session.scalars(select(InterviewTemplate.name).join(TemplateSession)
+                            .where(TemplateSession.pool_id == pool.id).distinct().order_by(InterviewTemplate.name)).all()
+    if users:
+        raise PoolError(f"The pool {pool.name!r} is used by the template(s) {', '.join(users)}; "
+                        "remove them first.")
     session.delete(pool)
     session.flush()
     return pool.name

@@ -132,12 +132,16 @@ def create_template(
     template = InterviewTemplate(workspace_id=workspace_id, name=name, duration_min=duration_min)
     _set_rules(template, rules)
     _set_panel(template, panel_ids)
+    return _insert(session, template)
+
+
+def _insert(session: Session, template: InterviewTemplate) -> InterviewTemplate:
     try:
         with session.begin_nested():
             session.add(template)
             session.flush()
     except IntegrityError:
-        _check_name(session, workspace_id, name, None)  # a concurrent create of this name won
+        _check_name(session, template.workspace_id, template.name, None)  # a concurrent create of this name won
         raise
     return template
 
@@ -151,7 +155,10 @@ def update_template(
     panel_ids: Sequence[int] | None = None,
     rules: TemplateRules | None = None,
 ) -> InterviewTemplate:
-    """Change what is given; `rules`, when given, replaces all rules at once."""
+    """Change what is given; `rules`, when given, replaces all rules at once. A loop's sessions
+    set its length and people, so neither can be changed here."""
+    if template.sessions and (duration_min is not None or panel_ids is not None):
+        raise InvalidTemplate(f"{template.name} is a loop: its sessions set its length and interviewers.")
     if name is not None:
         name = _check_name(session, template.workspace_id, name, template.id)
     if duration_min is not None:

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from bot.cli import main
 from storage.db import Database
-from storage.models import Pool, PoolMember
+from storage.models import Interview, Person, Pool, PoolMember
 from storage.pools import PoolError, add_members, remove_members
 from tests.factories import add_person
 from tests.slack_app import CAND, HR, INTV, INTV2, SlackEnv
+from tests.slack_flows import answer_to, click
+from tests.slack_requests import block_actions_payload
 
 
 def _reply(env: SlackEnv, before: int) -> str:
@@ -83,3 +85,67 @@ def test_a_refused_add_writes_nothing_and_pools_belong_to_their_workspace(db: Da
             remove_members(s, "T2", "backend", [s.get(type(ana), ana.id)])
         pools = {p.workspace_id: [m.person_id for m in p.members] for p in s.scalars(select(Pool))}
     assert pools == {"local": [ana.id], "T2": [other.id]}
+
+
+def test_hr_searches_with_a_pool_in_slack_and_books_the_chosen_member(slack_env: SlackEnv) -> None:
+    """`pool:backend` in the text search: each slot names who was chosen and why, and its Book
+    button books exactly that person (re-checked like any panel)."""
+    env = slack_env
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    n = len(env.fake.wait_for("response_url", count=3))
+    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # Berlin: 15–18Z
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # New York: 14–17Z
+    env.slack.command("/availability", "add 2026-12-02 22:00-02:00", user_id=INTV2)
+    env.slack.command("/interview", f"pool add backend <@{INTV}> <@{INTV2}>", user_id=HR)
+    n = len(env.fake.wait_for("response_url", count=n + 4))
+    env.slack.command("/interview", f"slots <@{CAND}> pool:backend 60m", user_id=HR)
+    reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "from the pool backend" in text and "0 this week, team median 0" in text
+    rows = [b["elements"] for b in reply["blocks"] if b["type"] == "actions" and b["block_id"].startswith("pool_slot")]
+    buttons = [row[0] for row in rows]
+    assert buttons and all(b["action_id"] == "book_slot" for b in buttons), text
+    env.slack.command("/interview", f"slots <@{CAND}> pool:nope", user_id=HR)
+    assert "There is no pool named" in _reply(env, n + 1)
+    env.slack.command("/interview", f"slots <@{CAND}> pool:backend", user_id=CAND)
+    assert "Only HR" in _reply(env, n + 2)
+    confirmation = answer_to(env, click(env, buttons[0]))
+    assert "Booked" in confirmation
+    with env.db.unit_of_work(write=False) as uow:
+        interview = uow.session.scalars(select(Interview)).one()
+        people = {uow.session.get(Person, p.person_id).slack_user_id for p in interview.participants}
+    assert people == {CAND, INTV}
+    assert env.fake.errors == []
+
+
+def test_one_click_books_another_free_member_of_the_pool_instead(slack_env: SlackEnv) -> None:
+    env = slack_env
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    n = len(env.fake.wait_for("response_url", count=3))
+    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # Berlin: 15–18Z
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # New York: 14–17Z
+    env.slack.command("/availability", "add 2026-12-02 15:00-18:00 UTC", user_id=INTV2)
+    env.slack.command("/interview", f"pool add backend <@{INTV}> <@{INTV2}>", user_id=HR)
+    n = len(env.fake.wait_for("response_url", count=n + 4))
+    env.slack.command("/interview", f"slots <@{CAND}> pool:backend 60m", user_id=HR)
+    reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
+    rows = [b["elements"] for b in reply["blocks"] if b["type"] == "actions" and b["block_id"].startswith("pool_slot")]
+    menu = next(row[1] for row in rows if len(row) > 1)  # both free: the other one is offered
+    assert menu["type"] == "static_select" and menu["action_id"] == "book_swap"
+    option = menu["options"][0]
+    name = f"swap-{n}"
+    payload = block_actions_payload(user_id=HR, action_id="book_swap", action_type="static_select",
+                                    selected_option=option["value"], response_url=env.fake.response_url(name))
+    assert env.slack.action(payload).status == 200
+    assert "Booked" in answer_to(env, name)
+    with env.db.unit_of_work(write=False) as uow:
+        interview = uow.session.scalars(select(Interview)).one()
+        people = {uow.session.get(Person, p.person_id).name for p in interview.participants}
+    assert option["text"]["text"] in people and len(people) == 2
+    forged = block_actions_payload(user_id=HR, action_id="book_swap", action_type="static_select",
+                                   selected_option="1|x|60|n|0", response_url=env.fake.response_url("forged"))
+    assert env.slack.action(forged).status == 200
+    assert "out of date" in answer_to(env, "forged")
+    assert env.fake.errors == []

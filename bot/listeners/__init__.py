@@ -8,6 +8,7 @@ import re
 from slack_bolt import App
 
 from bot.blocks import interviews as interview_ui
+from bot.blocks import pool_slots as pool_slots_ui
 from bot.blocks import slots as slots_ui
 from bot.blocks.availability import CALLBACK as AVAILABILITY_FORM
 from bot.listeners import admin, availability, booking, home, interview, messages
@@ -23,6 +24,7 @@ def register_all(app: App) -> None:
     app.view(slots_ui.SEARCH_CALLBACK)(interview.search_submitted)
     app.action(re.compile(f"^{slots_ui.PAGE_ACTION}_(prev|next)$"))(interview.page_clicked)
     app.action(slots_ui.BOOK_ACTION)(booking.book_clicked)
+    app.action(pool_slots_ui.SWAP_ACTION)(booking.swap_picked)
     app.action(interview_ui.CANCEL_ACTION)(booking.cancel_clicked)
     app.action(interview_ui.RESCHEDULE_ACTION)(booking.reschedule_clicked)
     app.action(re.compile(f"^{interview_ui.MOVE_ACTION}_\\d+$"))(booking.move_clicked)

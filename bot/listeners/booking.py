@@ -5,7 +5,7 @@ who may press it is checked when it runs, whoever drew the button."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from slack_bolt import Ack, BoltContext
 
@@ -39,6 +39,12 @@ def cancel_clicked(ack: Ack, body: dict, action: dict, context: BoltContext) -> 
 
 def reschedule_clicked(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
     _accept(ack, body, action, context, "reschedule")
+
+
+def swap_picked(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+    """A pool slot's "book with someone else" menu: the option's value is the booking."""
+    picked = {"value": (action.get("selected_option") or {}).get("value", "")}
+    _accept(ack, body, picked, context, "book_swap")
 
 
 def move_clicked(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
@@ -95,6 +101,24 @@ def run_book(ctx: Context, req: SlackRequest) -> None:
     booking.book(ctx, booking.Book(req.workspace, req.user, query, _instant(data["s"])))
 
 
+def run_book_swap(ctx: Context, req: SlackRequest) -> None:
+    """`candidate|ids|minutes|nonce|epoch`, as bot/blocks/pool_slots.py writes it."""
+    parts = str(req.args["value"]).split("|")
+    if len(parts) != 5:
+        raise ParseError(STALE)
+    candidate, minutes, epoch = _numbers([parts[0], parts[2], parts[4]])
+    query = SearchQuery(candidate=candidate, interviewers=_numbers(parts[1].split(",")), duration=minutes,
+                        nonce=parts[3][:40])
+    booking.book(ctx, booking.Book(req.workspace, req.user, query, datetime.fromtimestamp(epoch, UTC)))
+
+
+def _numbers(texts: list[str]) -> list[int]:
+    found = [whole_number(text, 2**40) for text in texts]  # epoch seconds exceed an id's bound
+    if any(n is None for n in found):
+        raise ParseError(STALE)
+    return [n for n in found if n is not None]
+
+
 def run_cancel(ctx: Context, req: SlackRequest) -> None:
     booking.cancel_interview(ctx, booking.ChangeInterview(req.workspace, req.user, _id(req.args["value"])))
 
@@ -125,5 +149,5 @@ def run_pick(ctx: Context, req: SlackRequest) -> None:
     offers.pick_offer(ctx, offers.PickOffer(req.workspace, req.user, _int(data["o"]), _int(data["i"])))
 
 
-ROUTES = {"book": run_book, "cancel": run_cancel, "reschedule": run_reschedule, "move": run_move,
+ROUTES = {"book": run_book, "book_swap": run_book_swap, "cancel": run_cancel, "reschedule": run_reschedule, "move": run_move,
           "grade": run_grade, "pick": run_pick}

@@ -28,7 +28,7 @@ from bot.listeners.requests import (
 from bot.listeners.templates import run_template
 from bot.mentions import parse_location, parse_offer, parse_slots_query
 from bot.render import Help
-from bot.usecases import booking, offers, people, search
+from bot.usecases import booking, offers, people, pool_search, search
 from bot.usecases.context import Context, answer
 from scheduling.errors import ParseError, SchedulingError
 from scheduling.zones import zone_of
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 HELP = (
     "*/interview* (HR)\n"
     "• `/interview` — find slots in a form\n"
-    "• `/interview slots @candidate @interviewer [@interviewer …] [60m] [from DATE] [to DATE]` — the candidate "
+    "• `/interview slots @candidate @interviewer [@interviewer …] [pool:NAME*k] [60m] [from DATE] [to DATE]` — "
+    "`pool:backend*2` adds the 2 fairest free members of the pool to each slot; the candidate "
     "may be an email (someone without Slack); "
     "days are yours (your Slack time zone); each slot also shows the candidate's time\n"
     "• `/interview offer @candidate @interviewer [60m] [3 slots]` — let the candidate pick one of up to 5 slots\n"
@@ -205,6 +206,12 @@ def _text_search(ctx: Context, req: SlackRequest, rest: str) -> None:
         asker = people.person(ctx, uow.session, req.workspace, req.user)
         today = ctx.now().astimezone(zone_of(asker.tz)).date()
     query = parse_slots_query(rest, today)
+    if query.pool is not None:
+        name, k = pool_search.parse_pool(query.pool)
+        pool_search.search_pool(ctx, pool_search.SearchPool(
+            req.workspace, req.user, query.candidate, tuple(query.interviewers), name, k, query.duration_min,
+            query.start, query.end, nonce=uuid.uuid4().hex[:12]))
+        return
     search.search_slots(ctx, search.SearchSlots(
         req.workspace, req.user, query.candidate, tuple(query.interviewers), query.duration_min,
         query.start, query.end, nonce=uuid.uuid4().hex[:12]))

@@ -8,5 +8,6 @@ parse, call and render. Nothing here imports Slack: answers and notices leave th
 
 Where things are: `people` (register, roles, approvals), `availability`, `calendars`,
 `search`, `booking` (book, cancel, reschedule, grade, list, mark interviews completed),
-`offers` (offer, pick, offer expiry), `templates`, `home`.
+`offers` (offer, pick, offer expiry), `templates` (single and loop templates), `pools`,
+`pool_search`, `loops` (a loop template's options, booking one), `home`.
 """

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.usecases.context import Context
 from bot.usecases.people import acting, person, refresh_named
 from bot.usecases.search import refresh_calendars_of, terms
-from scheduling.errors import ParseError
+from scheduling.errors import ParseError, SchedulingError
 from scheduling.intervals import Interval
+from scheduling.zones import zone_of
 from storage.models import Role
 from storage.pool_matching import find_pool_matches
 from storage.pools import get_pool, members_of
@@ -38,8 +40,9 @@ class SearchPool:
     pool: str
     k: int = 1
     duration: int | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: date | datetime | None = None  # a day is the asker's local day (HR's; the candidate's in the CLI)
+    end: date | datetime | None = None  # a day is included
+    nonce: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,19 +50,33 @@ class PoolSlot:
     slot: Interval
     interviewers: tuple[str, ...]  # handles: the named ones, then those chosen from the pool
     names: tuple[str, ...]
+    ids: tuple[int, ...]  # the same people's ids, as a Book button carries them
     others: tuple[str, ...]  # handles of the other free members, fairest first (for a swap)
+    other_names: tuple[str, ...]
+    other_ids: tuple[int, ...]
     why: str
 
 
 @dataclass(frozen=True)
 class PoolSlotsFound:
     candidate: str
+    candidate_id: int
     candidate_tz: str
+    viewer_tz: str  # whose days `from`/`to` were, and the listing's zone
     pool: str
     k: int
+    duration: int
+    nonce: str
     slots: tuple[PoolSlot, ...]
     notes: tuple[str, ...] = ()
     calendar_errors: tuple[str, ...] = ()
+
+
+def _instant(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
+    """An instant as it is; a day from its midnight in `zone` (the next one for an end)."""
+    if bound is None or isinstance(bound, datetime):
+        return bound
+    return datetime.combine(bound + timedelta(days=1 if end else 0), time(0), zone)
 
 
 def search_pool(ctx: Context, cmd: SearchPool) -> PoolSlotsFound:
@@ -72,18 +89,27 @@ def search_pool(ctx: Context, cmd: SearchPool) -> PoolSlotsFound:
     errors = refresh_calendars_of(ctx, everyone)
     with ctx.reading() as uow:
         session = uow.session
+        hr = acting(ctx, session, cmd.workspace, cmd.actor, Role.hr, ACTION)
         pool = get_pool(session, cmd.workspace, cmd.pool)
         candidate, *named = [person(ctx, session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
         rules, policy = terms(ctx, session, cmd.workspace, None, cmd.duration)
-        outcome = find_pool_matches(session, candidate, named, pool, cmd.k, rules, ctx.now(), cmd.start, cmd.end,
+        viewer_tz = hr.tz if hr else candidate.tz
+        viewer = zone_of(viewer_tz)
+        start, end = _instant(cmd.start, viewer, end=False), _instant(cmd.end, viewer, end=True)
+        if start and end and end <= start:
+            raise SchedulingError("The end of the range is not after its start.", example="from 2026-12-01 to 2026-12-10")
+        outcome = find_pool_matches(session, candidate, named, pool, cmd.k, rules, ctx.now(), start, end,
                                     policy=policy)
         people = outcome.people
         slots = tuple(
             PoolSlot(pick.slot, tuple(p.handle for p in named) + pick.chosen,
                      tuple(p.name for p in named) + tuple(people[h].name for h in pick.chosen),
-                     pick.others, "; ".join(pick.why))
+                     tuple(p.id for p in named) + tuple(people[h].id for h in pick.chosen),
+                     pick.others, tuple(people[h].name for h in pick.others), tuple(people[h].id for h in pick.others),
+                     "; ".join(pick.why))
             for pick in outcome.picks)
-        result = PoolSlotsFound(candidate.name, candidate.tz, pool.name, cmd.k, slots, tuple(outcome.notes),
+        result = PoolSlotsFound(candidate.name, candidate.id, candidate.tz, viewer_tz, pool.name, cmd.k,
+                                int(rules.duration.total_seconds() // 60), cmd.nonce, slots, tuple(outcome.notes),
                                 tuple(errors))
     with ctx.unit_of_work(cmd.workspace) as uow:
         return uow.done(result)

@@ -7,7 +7,7 @@ or the settings' defaults. So a slot that was listed is judged by the same rules
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -112,11 +112,15 @@ def template_of(session: Session, workspace: str, template_id: int | str | None)
 
 def terms(ctx: Context, session: Session, workspace: str, template_id: int | None,
           duration_min: int | None) -> tuple[SearchRules, Policy]:
-    """The rules and policy an interview is searched and booked under."""
+    """The rules and policy an interview is searched and booked under. A loop's session (moved
+    on its own) keeps the loop's rules at its own length."""
     template = template_of(session, workspace, template_id)
     if template is None:
         return ctx.settings.rules(duration_min), ctx.settings.policy()
-    return rules_for(template, ctx.settings.rules().horizon), policy_for(template, ctx.settings.policy())
+    rules = rules_for(template, ctx.settings.rules().horizon)
+    if template.sessions and duration_min is not None:
+        rules = replace(rules, duration=timedelta(minutes=duration_min))
+    return rules, policy_for(template, ctx.settings.policy())
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,9 @@ def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
     with ctx.reading() as uow:
         hr = acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, "find and book interviews")
         template = template_of(uow.session, cmd.workspace, cmd.template)
+        if template is not None and template.sessions:
+            raise SchedulingError(f"{template.name} is a loop of {len(template.sessions)} sessions; its options are "
+                                  "listed by `interview-bot slots --template` (not in Slack yet).")
         refs = cmd.interviewers
         if template is not None and not refs:
             refs = tuple(member.person_id for member in template.panel)
@@ -282,5 +289,6 @@ def search_form(ctx: Context, workspace: str, actor: str) -> SearchForm:
     with ctx.reading() as uow:
         hr = acting(ctx, uow.session, workspace, actor, Role.hr, "find and book interviews")
         zone = zone_of(hr.tz if hr else "UTC")
-        templates = tuple((t.id, f"{t.name} ({t.duration_min} min)") for t in list_templates(uow.session, workspace))
+        templates = tuple((t.id, f"{t.name} ({t.duration_min} min)") for t in list_templates(uow.session, workspace)
+                          if not t.sessions)  # loops are not searched in Slack yet
         return SearchForm(zone.key, ctx.now().astimezone(zone).date() + timedelta(days=1), templates)
