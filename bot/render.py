@@ -332,7 +332,7 @@ def notice(item: object) -> Message:
 @notice.register
 def _(item: InterviewNotice) -> Message:
     text, blocks = interview_ui.participant_notice(item.kind, item.when, ZoneInfo(item.tz), item.others, item.by,
-                                                   item.location)
+                                                   item.location, item.title)
     title = "Cancellation" if item.kind == "cancelled" else "Calendar invitation"
     return {"text": text, "blocks": blocks, "watcher": item.watcher,
             "file": {"content": item.invitation, "filename": f"interview-{item.interview_id}.ics", "title": title}}

@@ -170,16 +170,16 @@ def book(
 
 def new_interview(
     candidate: Person, interviewers: Sequence[Person], slot: Interval, rules: SearchRules, now: datetime,
-    booked_by: Person | None, idempotency_key: str | None, template_id: int | None,
+    booked_by: Person | None, idempotency_key: str | None, template_id: int | None, title: str | None = None,
 ) -> Interview:
     """A booked interview with one active participant row per person (times copied for the
-    exclusion constraint)."""
+    exclusion constraint); `title` names a loop's session."""
     interview = Interview(
         workspace_id=candidate.workspace_id, uid=f"{uuid.uuid4()}@interview-bot",
         candidate_id=candidate.id, template_id=template_id, start_at=slot.start, end_at=slot.end,
         buffer_before_min=int(rules.buffer_before.total_seconds() // 60),
         buffer_after_min=int(rules.buffer_after.total_seconds() // 60),
-        idempotency_key=idempotency_key, booked_by=booked_by.id if booked_by else None,
+        idempotency_key=idempotency_key, booked_by=booked_by.id if booked_by else None, title=title,
         created_at=now, updated_at=now,
     )
     interview.participants = [

@@ -80,7 +80,7 @@ def book_loop(
     position = {s.name: i for i, s in enumerate(template.sessions)}
     interviews = [
         new_interview(candidate, [found.people[h] for h in pick.interviewers], pick.slot, rules, now, booked_by,
-                       keys[position[pick.name]], template.id)
+                       keys[position[pick.name]], template.id, title=pick.name)
         for pick in option.sessions]
     try:
         write_exclusive(session, lambda: session.add_all(interviews), list)

@@ -360,6 +360,7 @@ class Interview(Base):
     buffer_before_min: Mapped[int] = mapped_column(Integer, default=0)
     buffer_after_min: Mapped[int] = mapped_column(Integer, default=0)
     location: Mapped[str | None] = mapped_column(String(300))  # a room, an address or a video link
+    title: Mapped[str | None] = mapped_column(String(100))  # a loop session's name ("Coding"); None alone
     status: Mapped[InterviewStatus] = mapped_column(_enum(InterviewStatus), default=InterviewStatus.booked)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -9,11 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from storage.db import Database, normalize_url
 from tests.slack_app import slack_env  # noqa: F401  (the Slack app fixture, for every test)
 from tests.slack_fake import fake_slack  # noqa: F401  (a strict fake Slack, for every test)
+
+# No per-example deadline: on a loaded 2-core CI machine a first example (a cipher's start-up,
+# say) can take longer than hypothesis's 200 ms, which says nothing about the property.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 

@@ -134,6 +134,8 @@ def test_book_writes_one_interview_per_session_once(db: Database, cli: dict[str,
         key = f"loop:{onsite.id}:{cli['C1'].id}:{START}"
         assert [i.idempotency_key for i in interviews] == [f"{key}/0", f"{key}/1", f"{key}/2"]
         assert all(s.scalars(select(Reminder).where(Reminder.interview_id == i.id)).all() for i in interviews)
+        assert [i.title for i in interviews] == [sess.name for sess in onsite.sessions]
+        assert f"SUMMARY:{interviews[0].title}: Cara" in booking.invitation(interviews[0], "booked", None, utc(START[:16].replace("T", " ")))
     code, out, err = book_cli(capsys)  # the same option again: nothing new
     assert code == 0 and json.loads(out)["interviews"] == ids and "already booked" in err
     code, out, err = book_cli(capsys, START, "--key", "hr-second-try")
@@ -292,3 +294,15 @@ def test_postgres_constraint_alone_keeps_loops_whole(db: Database, cli: dict[str
     assert errors == [] and sum(isinstance(r, loops.LoopBooked) for r in results) == 1
     assert all("That loop was just taken" in r.reason for r in results if isinstance(r, loops.LoopGone))
     _one_loop(db)
+
+
+def test_a_sessions_notice_names_the_session_escaped() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.blocks.interviews import participant_notice
+
+    when = Interval(utc("2026-12-02 09:00"), utc("2026-12-02 10:00"))
+    text, _ = participant_notice("booked", when, ZoneInfo("UTC"), "Ivan", "Hana", title="Coding <!channel>")
+    assert text.startswith(":calendar: Coding &lt;!channel&gt; interview booked:")
+    plain, _ = participant_notice("booked", when, ZoneInfo("UTC"), "Ivan", "Hana")
+    assert plain.startswith(":calendar: Interview booked:")

@@ -87,20 +87,26 @@ def test_a_refused_add_writes_nothing_and_pools_belong_to_their_workspace(db: Da
     assert pools == {"local": [ana.id], "T2": [other.id]}
 
 
+def _pool_search(env: SlackEnv, second_free: str) -> tuple[int, dict]:
+    """A candidate (Berlin, 15–18Z), a pool of two (New York 14–17Z, and `second_free`), and HR's
+    `slots … pool:backend`; returns the replies so far and the search's reply."""
+    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
+        env.slack.command("/interview-register", role, user_id=user)
+    n = len(env.fake.wait_for("response_url", count=3))
+    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)
+    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)
+    env.slack.command("/availability", f"add {second_free}", user_id=INTV2)
+    env.slack.command("/interview", f"pool add backend <@{INTV}> <@{INTV2}>", user_id=HR)
+    n = len(env.fake.wait_for("response_url", count=n + 4))
+    env.slack.command("/interview", f"slots <@{CAND}> pool:backend 60m", user_id=HR)
+    return n, env.fake.wait_for("response_url", count=n + 1)[-1].args
+
+
 def test_hr_searches_with_a_pool_in_slack_and_books_the_chosen_member(slack_env: SlackEnv) -> None:
     """`pool:backend` in the text search: each slot names who was chosen and why, and its Book
     button books exactly that person (re-checked like any panel)."""
     env = slack_env
-    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
-        env.slack.command("/interview-register", role, user_id=user)
-    n = len(env.fake.wait_for("response_url", count=3))
-    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # Berlin: 15–18Z
-    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # New York: 14–17Z
-    env.slack.command("/availability", "add 2026-12-02 22:00-02:00", user_id=INTV2)
-    env.slack.command("/interview", f"pool add backend <@{INTV}> <@{INTV2}>", user_id=HR)
-    n = len(env.fake.wait_for("response_url", count=n + 4))
-    env.slack.command("/interview", f"slots <@{CAND}> pool:backend 60m", user_id=HR)
-    reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
+    n, reply = _pool_search(env, second_free="2026-12-02 22:00-02:00")
     text = json.dumps(reply, ensure_ascii=False)
     assert "from the pool backend" in text and "0 this week, team median 0" in text
     rows = [b["elements"] for b in reply["blocks"] if b["type"] == "actions" and b["block_id"].startswith("pool_slot")]
@@ -121,16 +127,7 @@ def test_hr_searches_with_a_pool_in_slack_and_books_the_chosen_member(slack_env:
 
 def test_one_click_books_another_free_member_of_the_pool_instead(slack_env: SlackEnv) -> None:
     env = slack_env
-    for user, role in ((CAND, "candidate"), (INTV, "interviewer"), (INTV2, "interviewer")):
-        env.slack.command("/interview-register", role, user_id=user)
-    n = len(env.fake.wait_for("response_url", count=3))
-    env.slack.command("/availability", "add 2026-12-02 16:00-19:00", user_id=CAND)  # Berlin: 15–18Z
-    env.slack.command("/availability", "add 2026-12-02 09:00-12:00", user_id=INTV)  # New York: 14–17Z
-    env.slack.command("/availability", "add 2026-12-02 15:00-18:00 UTC", user_id=INTV2)
-    env.slack.command("/interview", f"pool add backend <@{INTV}> <@{INTV2}>", user_id=HR)
-    n = len(env.fake.wait_for("response_url", count=n + 4))
-    env.slack.command("/interview", f"slots <@{CAND}> pool:backend 60m", user_id=HR)
-    reply = env.fake.wait_for("response_url", count=n + 1)[-1].args
+    n, reply = _pool_search(env, second_free="2026-12-02 15:00-18:00 UTC")
     rows = [b["elements"] for b in reply["blocks"] if b["type"] == "actions" and b["block_id"].startswith("pool_slot")]
     menu = next(row[1] for row in rows if len(row) > 1)  # both free: the other one is offered
     assert menu["type"] == "static_select" and menu["action_id"] == "book_swap"

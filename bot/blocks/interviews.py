@@ -49,11 +49,12 @@ def booked_for_hr(interview_id: int, when: Interval, zone: tzinfo, who: str, *, 
 
 
 def participant_notice(kind: str, when: Interval, zone: tzinfo, others: str, by: str,
-                       location: str | None = None) -> tuple[str, list[dict]]:
+                       location: str | None = None, title: str | None = None) -> tuple[str, list[dict]]:
     verb = {"booked": "booked", "moved": "moved", "updated": "has a new place", "cancelled": "cancelled"}[kind]
     icon = {"booked": ":calendar:", "moved": ":arrows_counterclockwise:", "updated": ":round_pushpin:",
             "cancelled": ":x:"}[kind]
-    text = f"{icon} Interview {verb}: {span(when, zone)} with {esc(others)} (by {esc(by)})."
+    what = f"{esc(title)} interview" if title else "Interview"  # a loop's session says which one
+    text = f"{icon} {what} {verb}: {span(when, zone)} with {esc(others)} (by {esc(by)})."
     if kind != "cancelled":
         text += where(location) if location else ("\nWhere: not set yet" if kind == "updated" else "")
     tail = "The invitation is attached." if kind != "cancelled" else "The calendar event is withdrawn."

@@ -36,6 +36,7 @@ class InterviewNotice:
     invitation: str
     watcher: str | None = None  # the Slack user told if this cannot be delivered
     location: str | None = None
+    title: str | None = None  # a loop session's name
 
 
 def others_of(interview: Interview, person_id: int) -> str:
@@ -47,7 +48,7 @@ def invitation(interview: Interview, kind: str, organizer: Person | None, now: d
     candidate = next(p.person for p in interview.participants if p.person_id == interview.candidate_id)
     return build_invitation(
         uid=interview.uid, sequence=interview.sequence, start=interview.start_at, end=interview.end_at,
-        summary=f"Interview: {candidate.name}", description="Scheduled with the interview bot.",
+        summary=f"{interview.title or 'Interview'}: {candidate.name}", description="Scheduled with the interview bot.",
         location=interview.location, organizer_email=organizer.email if organizer else None,
         attendees=[(p.person.name, p.person.email) for p in interview.participants],
         method="CANCEL" if kind == "cancelled" else "REQUEST", now=now,
@@ -62,7 +63,8 @@ def tell_everyone(uow: UnitOfWork, interview: Interview, kind: str, by: Person |
     for part in interview.participants:
         someone = part.person
         notice = InterviewNotice(kind, interview.id, when, someone.tz, others_of(interview, someone.id),
-                                 by.name if by else "HR", ics, by.slack_user_id if by else None, interview.location)
+                                 by.name if by else "HR", ics, by.slack_user_id if by else None, interview.location,
+                                 interview.title)
         if not uow.notify(someone, notice):
             unreachable.append(f"{someone.name} (no Slack account; email {someone.email or 'unknown'})")
     return tuple(unreachable)
