@@ -8,14 +8,15 @@ ago that was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from scheduling.pools import RECENT, Load, load_of
+from scheduling.freetime import FreeTime
+from scheduling.pools import RECENT, Load, Member, load_of
 from scheduling.zones import zone_of
 from storage.models import Interview, InterviewParticipant, InterviewStatus, Person, Role
 
@@ -75,3 +76,13 @@ def loads_of(
             load = Load(load.this_week, load.last_30_days, older[p.id])
         loads[p.id] = load
     return loads, starts
+
+
+def as_members(
+    session: Session, people: Sequence[Person], free: Mapping[int, FreeTime], now: datetime, until: datetime,
+) -> dict[int, Member]:
+    """Pool members as fair choice sees them: kept free time, load at `now`, and the starts up
+    to `until` that their caps count; by person id."""
+    loads, starts = loads_of(session, people, now, until)
+    return {p.id: Member(p.handle, p.name, free[p.id], loads[p.id], zone_of(p.tz), tuple(starts[p.id]))
+            for p in people}

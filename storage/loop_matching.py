@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from scheduling.intervals import Interval
 from scheduling.loops import LoopOption, LoopSpec, SessionSpec, find_loops
-from scheduling.policies import InterviewerLoad, Policy, apply_caps
-from scheduling.pools import Member
+from scheduling.policies import Policy, apply_caps
 from scheduling.slots import SearchRules, search_bounds
 from scheduling.zones import zone_of
 from storage.freetime import CACHE
-from storage.loads import loads_of
-from storage.matching import InvalidPanel, load_participants
+from storage.loads import as_members
+from storage.matching import InvalidPanel, interviewer_loads, load_participants
 from storage.models import InterviewTemplate, Person, Role
 from storage.pools import members_of
 
@@ -90,9 +89,7 @@ def find_loop_matches(
     free = dict(zip([p.id for p in everyone],
                     CACHE.free_times(session, everyone, rules, full, load_participants), strict=True))
     members = list({p.id: p for group in cast.members for p in group}.values())
-    loads, starts = loads_of(session, members, now, full.end)
-    member = {p.id: Member(p.handle, p.name, free[p.id], loads[p.id], zone_of(p.tz), tuple(starts[p.id]))
-              for p in members}
+    member = as_members(session, members, free, now, full.end)
     loop = LoopSpec(
         tuple(SessionSpec(s.name, timedelta(minutes=s.duration_min), tuple(p.handle for p in named),
                           tuple(member[p.id] for p in pool), s.pool_k)
@@ -101,7 +98,7 @@ def find_loop_matches(
     named_free = {p.handle: free[p.id] for group in cast.named for p in group}
     options = find_loops(free[cast.candidate.id], named_free, loop, rules, now, start, end, policy,
                          zone_of(cast.candidate.tz))
-    outcome.options = _cap_named(session, options, template, cast, now, full.end, policy, outcome.notes)
+    outcome.options = _cap_named(session, options, template, cast, full, policy, outcome.notes)
     return outcome
 
 
@@ -112,19 +109,17 @@ def loop_length(template: InterviewTemplate) -> timedelta:
 
 
 def _cap_named(
-    session: Session, options: list[LoopOption], template: InterviewTemplate, cast: LoopCast, now: datetime,
-    until: datetime, policy: Policy | None, notes: list[str],
+    session: Session, options: list[LoopOption], template: InterviewTemplate, cast: LoopCast, span: Interval,
+    policy: Policy | None, notes: list[str],
 ) -> list[LoopOption]:
     """Drop options that would put a named person over a cap in their session."""
-    named = [p for group in cast.named for p in group]
-    if not options or not named or policy is None or not policy.has_caps:
+    if not options or not any(cast.named) or policy is None or not policy.has_caps:
         return options
-    _, starts = loads_of(session, named, now, until)
     for s, people in zip(template.sessions, cast.named, strict=True):
         if not people:
             continue
         slots = [_slot_of(option, s.name) for option in options]
-        capped = apply_caps(slots, [InterviewerLoad(p.name, zone_of(p.tz), starts[p.id]) for p in people], policy)
+        capped = apply_caps(slots, interviewer_loads(session, people, span, None), policy)
         kept = set(capped.slots)
         options = [o for o, slot in zip(options, slots, strict=True) if slot in kept]
         notes.extend(capped.notes)

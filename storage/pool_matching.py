@@ -9,13 +9,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduling.policies import InterviewerLoad, Policy, apply_caps
-from scheduling.pools import Member, PoolPick, pick_from_pool
+from scheduling.policies import Policy, apply_caps
+from scheduling.pools import PoolPick, pick_from_pool
 from scheduling.slots import SearchRules, search_bounds
-from scheduling.zones import zone_of
 from storage.freetime import CACHE
-from storage.loads import loads_of
-from storage.matching import InvalidPanel, check_panel, load_participants
+from storage.loads import as_members
+from storage.matching import InvalidPanel, check_panel, interviewer_loads, load_participants
 from storage.models import Person, Pool, Role
 from storage.pools import members_of
 
@@ -63,15 +62,12 @@ def find_pool_matches(
         return outcome
     fixed = [candidate, *named]
     free = CACHE.free_times(session, [*fixed, *members], rules, full, load_participants)
-    loads, starts = loads_of(session, members, now, full.end)
-    pool_members = [Member(p.handle, p.name, f, loads[p.id], zone_of(p.tz), tuple(starts[p.id]))
-                    for p, f in zip(members, free[len(fixed):], strict=True)]
-    picks = pick_from_pool(free[:len(fixed)], pool_members, k, rules, now, start, end, policy)
+    by_id = as_members(session, members, {p.id: f for p, f in zip(members, free[len(fixed):], strict=True)},
+                       now, full.end)
+    picks = pick_from_pool(free[:len(fixed)], [by_id[p.id] for p in members], k, rules, now, start, end, policy)
     policy = policy or Policy()
     if named and policy.has_caps and picks:  # the pool's members are capped in the core
-        _, named_starts = loads_of(session, named, now, full.end)
-        capped = apply_caps([p.slot for p in picks],
-                            [InterviewerLoad(p.name, zone_of(p.tz), named_starts[p.id]) for p in named], policy)
+        capped = apply_caps([p.slot for p in picks], interviewer_loads(session, named, full, None), policy)
         kept = set(capped.slots)
         picks = [p for p in picks if p.slot in kept]
         outcome.notes.extend(capped.notes)

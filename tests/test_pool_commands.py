@@ -146,3 +146,23 @@ def test_one_click_books_another_free_member_of_the_pool_instead(slack_env: Slac
     assert env.slack.action(forged).status == 200
     assert "out of date" in answer_to(env, "forged")
     assert env.fake.errors == []
+
+
+def test_many_pool_slots_fit_one_message_and_say_how_many_are_shown() -> None:
+    from datetime import timedelta
+
+    from bot.blocks.pool_slots import pool_blocks
+    from bot.usecases.pool_search import PoolSlot, PoolSlotsFound
+    from scheduling.intervals import Interval
+    from tests.factories import utc
+
+    first = utc("2026-12-02 09:00")
+    slots = tuple(PoolSlot(Interval(first + timedelta(minutes=30 * i), first + timedelta(minutes=30 * i + 60)),
+                           ("U1",), ("Ana",), (2,), ("U2",), ("Ben",), (3,), "Ana: 0 this week")
+                  for i in range(200))
+    found = PoolSlotsFound("Cara", 1, "Europe/Berlin", "UTC", "backend", 1, 60, "n0nce", slots)
+    blocks = pool_blocks(found, limit=50)
+    assert len(blocks) <= 50
+    shown = sum(1 for b in blocks if b["type"] == "actions")
+    assert 15 <= shown < 200
+    assert f"200 slot(s); the first {shown} shown" in json.dumps(blocks)

@@ -66,9 +66,8 @@ def pool_blocks(found: PoolSlotsFound, *, limit: int) -> list[dict]:
     if not found.slots:
         return to_dicts([*blocks, section(":no_entry: *No slot* where the candidate and enough of the pool are free.")],
                         limit)
-    count = len(blocks)
-    blocks.append(context(""))  # the count, filled in once we know how many fit
-    room, shown = limit - len(blocks), 0
+    count_at = len(blocks)  # the count goes here once we know how many fit
+    room, shown = limit - len(blocks) - 1, 0
     by_start = {s.slot: s for s in found.slots}
     for day, day_slots in group_by_day(list(by_start), viewer):
         if room < 3:
@@ -81,5 +80,5 @@ def pool_blocks(found: PoolSlotsFound, *, limit: int) -> list[dict]:
             blocks += _slot(found, by_start[slot], shown, viewer, cand_zone)
             room, shown = room - 2, shown + 1
     more = f"; the first {shown} shown — narrow the range with `from`/`to` for the rest" if shown < len(found.slots) else ""
-    blocks[count] = context(f"{len(found.slots)} slot(s){more}")
+    blocks.insert(count_at, context(f"{len(found.slots)} slot(s){more}"))
     return to_dicts(blocks, limit)

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from bot.usecases.booking import HR_ACTION, tell_everyone
 from bot.usecases.context import Context
 from bot.usecases.people import acting, person, refresh_named, refresh_profiles
-from bot.usecases.search import PersonRef, refresh_calendars_of, resolve, template_of, terms
+from bot.usecases.search import PersonRef, resolve, template_of, terms, with_fresh_calendars
 from scheduling.errors import SchedulingError
 from scheduling.intervals import Interval, iso_z
 from storage.loop_booking import LoopTaken
 from storage.loop_booking import book_loop as book_in_store
 from storage.loop_matching import LoopOutcome, cast_of, find_loop_matches
-from storage.models import InterviewTemplate, Role
+from storage.models import InterviewTemplate, Person, Role
 from storage.reminders import plan_reminders
 
 SEARCH_ACTION = "find and book interviews"
@@ -89,22 +89,24 @@ class LoopSlotsFound:
 
 
 def search_loop(ctx: Context, cmd: SearchLoop) -> LoopSlotsFound:
-    """As every search: stale calendars of everyone the loop may involve are refreshed first."""
+    """As every search: stale calendars of everyone the loop may involve are re-read first."""
     refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.candidate], Role.hr, SEARCH_ACTION)
-    with ctx.reading() as uow:
-        acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, SEARCH_ACTION)
-        template = _loop(uow.session, cmd.workspace, cmd.template)
-        everyone = cast_of(uow.session, template, person(ctx, uow.session, cmd.workspace, cmd.candidate)).everyone
-    errors = refresh_calendars_of(ctx, everyone)
-    with ctx.reading() as uow:
-        session = uow.session
+
+    def gather(session: Session) -> list[Person]:
+        acting(ctx, session, cmd.workspace, cmd.actor, Role.hr, SEARCH_ACTION)
+        template = _loop(session, cmd.workspace, cmd.template)
+        return cast_of(session, template, person(ctx, session, cmd.workspace, cmd.candidate)).everyone
+
+    def search(session: Session, errors: tuple[str, ...]) -> LoopSlotsFound:
         template = _loop(session, cmd.workspace, cmd.template)
         candidate = person(ctx, session, cmd.workspace, cmd.candidate)
         rules, policy = terms(ctx, session, cmd.workspace, template.id, None)
         outcome = find_loop_matches(session, template, cast_of(session, template, candidate), rules, ctx.now(),
                                     cmd.start, cmd.end, policy=policy)
-        result = LoopSlotsFound(candidate.name, candidate.tz, template.name, _slots(outcome), tuple(outcome.notes),
-                                tuple(errors))
+        return LoopSlotsFound(candidate.name, candidate.tz, template.name, _slots(outcome), tuple(outcome.notes),
+                              errors)
+
+    result = with_fresh_calendars(ctx, gather, search)
     with ctx.unit_of_work(cmd.workspace) as uow:
         return uow.done(result)
 

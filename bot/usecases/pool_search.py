@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
 
 from bot.usecases.context import Context
 from bot.usecases.people import acting, person, refresh_named
-from bot.usecases.search import refresh_calendars_of, terms
+from bot.usecases.search import instant_of, terms, with_fresh_calendars
 from scheduling.errors import ParseError, SchedulingError
 from scheduling.intervals import Interval
 from scheduling.zones import zone_of
-from storage.models import Role
+from storage.models import Person, Role
 from storage.pool_matching import find_pool_matches
 from storage.pools import get_pool, members_of
 
@@ -72,44 +73,40 @@ class PoolSlotsFound:
     calendar_errors: tuple[str, ...] = ()
 
 
-def _instant(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    """An instant as it is; a day from its midnight in `zone` (the next one for an end)."""
-    if bound is None or isinstance(bound, datetime):
-        return bound
-    return datetime.combine(bound + timedelta(days=1 if end else 0), time(0), zone)
-
-
 def search_pool(ctx: Context, cmd: SearchPool) -> PoolSlotsFound:
+    """Like `search.search_slots`: stale calendars of everyone (pool members included) are
+    re-read first, never blocking; with none stale the search runs in the first read."""
     refresh_named(ctx, cmd.workspace, cmd.actor, [cmd.candidate, *cmd.interviewers], Role.hr, ACTION)
-    with ctx.reading() as uow:
-        acting(ctx, uow.session, cmd.workspace, cmd.actor, Role.hr, ACTION)
-        pool = get_pool(uow.session, cmd.workspace, cmd.pool)
-        fixed = [person(ctx, uow.session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
-        everyone = [*fixed, *(p for p in members_of(uow.session, pool) if p.id not in {f.id for f in fixed})]
-    errors = refresh_calendars_of(ctx, everyone)
-    with ctx.reading() as uow:
-        session = uow.session
-        hr = acting(ctx, session, cmd.workspace, cmd.actor, Role.hr, ACTION)
+
+    def gather(session: Session) -> list[Person]:
+        acting(ctx, session, cmd.workspace, cmd.actor, Role.hr, ACTION)
         pool = get_pool(session, cmd.workspace, cmd.pool)
-        candidate, *named = [person(ctx, session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
-        rules, policy = terms(ctx, session, cmd.workspace, None, cmd.duration)
-        viewer_tz = hr.tz if hr else candidate.tz
-        viewer = zone_of(viewer_tz)
-        start, end = _instant(cmd.start, viewer, end=False), _instant(cmd.end, viewer, end=True)
-        if start and end and end <= start:
-            raise SchedulingError("The end of the range is not after its start.", example="from 2026-12-01 to 2026-12-10")
-        outcome = find_pool_matches(session, candidate, named, pool, cmd.k, rules, ctx.now(), start, end,
-                                    policy=policy)
-        people = outcome.people
-        slots = tuple(
-            PoolSlot(pick.slot, tuple(p.handle for p in named) + pick.chosen,
-                     tuple(p.name for p in named) + tuple(people[h].name for h in pick.chosen),
-                     tuple(p.id for p in named) + tuple(people[h].id for h in pick.chosen),
-                     pick.others, tuple(people[h].name for h in pick.others), tuple(people[h].id for h in pick.others),
-                     "; ".join(pick.why))
-            for pick in outcome.picks)
-        result = PoolSlotsFound(candidate.name, candidate.id, candidate.tz, viewer_tz, pool.name, cmd.k,
-                                int(rules.duration.total_seconds() // 60), cmd.nonce, slots, tuple(outcome.notes),
-                                tuple(errors))
+        fixed = [person(ctx, session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
+        return [*fixed, *(p for p in members_of(session, pool) if p.id not in {f.id for f in fixed})]
+
+    result = with_fresh_calendars(ctx, gather, lambda session, errors: _search(ctx, session, cmd, errors))
     with ctx.unit_of_work(cmd.workspace) as uow:
         return uow.done(result)
+
+
+def _search(ctx: Context, session: Session, cmd: SearchPool, errors: tuple[str, ...]) -> PoolSlotsFound:
+    hr = acting(ctx, session, cmd.workspace, cmd.actor, Role.hr, ACTION)
+    pool = get_pool(session, cmd.workspace, cmd.pool)
+    candidate, *named = [person(ctx, session, cmd.workspace, h) for h in (cmd.candidate, *cmd.interviewers)]
+    rules, policy = terms(ctx, session, cmd.workspace, None, cmd.duration)
+    viewer_tz = hr.tz if hr else candidate.tz
+    viewer = zone_of(viewer_tz)
+    start, end = instant_of(cmd.start, viewer, end=False), instant_of(cmd.end, viewer, end=True)
+    if start and end and end <= start:
+        raise SchedulingError("The end of the range is not after its start.", example="from 2026-12-01 to 2026-12-10")
+    outcome = find_pool_matches(session, candidate, named, pool, cmd.k, rules, ctx.now(), start, end, policy=policy)
+    people = outcome.people
+    slots = tuple(
+        PoolSlot(pick.slot, tuple(p.handle for p in named) + pick.chosen,
+                 tuple(p.name for p in named) + tuple(people[h].name for h in pick.chosen),
+                 tuple(p.id for p in named) + tuple(people[h].id for h in pick.chosen),
+                 pick.others, tuple(people[h].name for h in pick.others), tuple(people[h].id for h in pick.others),
+                 "; ".join(pick.why))
+        for pick in outcome.picks)
+    return PoolSlotsFound(candidate.name, candidate.id, candidate.tz, viewer_tz, pool.name, cmd.k,
+                          int(rules.duration.total_seconds() // 60), cmd.nonce, slots, tuple(outcome.notes), errors)

@@ -7,8 +7,10 @@ or the settings' defaults. So a slot that was listed is judged by the same rules
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, joinedload
@@ -26,6 +28,8 @@ from storage.models import InterviewTemplate, Person, Role
 from storage.templates import get_template, policy_for, rules_for
 
 PersonRef = int | str  # a person id of the workspace (forms, buttons) or a handle (text, CLI)
+
+R = TypeVar("R")
 
 
 class NoLongerThere(SchedulingError):
@@ -163,16 +167,18 @@ class SearchSlots:
     location: str | None = None
 
 
+def instant_of(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
+    """A range bound as an instant: an instant as it is, a day from its midnight in `zone` (to
+    the next midnight for the end, which includes its day)."""
+    if bound is None or isinstance(bound, datetime):
+        return bound
+    return datetime.combine(bound + timedelta(days=1 if end else 0), time(0), zone)
+
+
 def _instant(bound: date | datetime | None, zone: ZoneInfo, *, end: bool) -> str | None:
-    """A range bound as the query carries it: an instant as it is, a day from its midnight in
-    `zone` (to the next midnight for the end, which includes its day)."""
-    if bound is None:
-        return None
-    return iso_z(bound if isinstance(bound, datetime) else _midnight(bound, zone, end=end))
-
-
-def _midnight(day: date, zone: ZoneInfo, *, end: bool) -> datetime:
-    return datetime.combine(day + timedelta(days=1 if end else 0), time(0), zone)
+    """A range bound as the query carries it (ISO)."""
+    moment = instant_of(bound, zone, end=end)
+    return None if moment is None else iso_z(moment)
 
 
 def bound_of(text: str | None) -> date | datetime | None:
@@ -183,10 +189,7 @@ def bound_of(text: str | None) -> date | datetime | None:
 
 
 def _bound(text: str | None, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    value = bound_of(text)
-    if value is None or isinstance(value, datetime):
-        return value
-    return _midnight(value, zone, end=end)
+    return instant_of(bound_of(text), zone, end=end)
 
 
 def search_slots(ctx: Context, cmd: SearchSlots) -> SlotsFound:
@@ -245,6 +248,22 @@ def search_among(ctx: Context, session: Session, workspace: str, people: list[Pe
     rules, policy = terms(ctx, session, workspace, query.template, query.duration)
     return find_matches(session, candidate, interviewers, rules, ctx.now(), start, end,
                         exclude_interview=exclude_interview, policy=policy)
+
+
+def with_fresh_calendars(ctx: Context, gather: Callable[[Session], list[Person]],
+                         search: Callable[[Session, tuple[str, ...]], R]) -> R:
+    """Run `search` in a read after re-reading the stale calendars of the people `gather`
+    names (never blocking: failures are handed to `search` as sentences); when none is stale,
+    the usual case, in the very read that found that out."""
+    settings = ctx.settings
+    with ctx.reading() as uow:
+        people = gather(uow.session)
+        if not needs_refresh(uow.session, people, ctx.now(), mock=settings.busy_source == "mock",
+                             refresh_after=timedelta(minutes=settings.calendar_refresh_min)):
+            return search(uow.session, ())
+    errors = tuple(refresh_calendars_of(ctx, people))
+    with ctx.reading() as uow:
+        return search(uow.session, errors)
 
 
 def refresh_calendars_of(ctx: Context, people: list[Person]) -> list[str]:
